@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', ''])
+  .optional()
+  .transform((v) => v === '1' || v === 'true');
+
+// Every setting Brigade reads from the environment. README lists the same table; keep both in step.
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z.string().url().optional(),
+  MIGRATION_DATABASE_URL: z.string().url().optional(),
+  PGLITE_DIR: z.string().default('./data/pglite'),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+  BASE_DOMAIN: z.string().default('localhost'),
+  PUBLIC_URL: z.string().url().optional(),
+  REDIS_URL: z.string().url().optional(),
+  SMTP_URL: z.string().optional(),
+  MAIL_FROM: z.string().default('Brigade <no-reply@brigade.test>'),
+  BRIGADE_DEMO: bool,
+  BRIGADE_DEMO_PASSWORD: z.string().min(8).max(128).default('brigade-demo-2026'),
+  CORS_ORIGINS: z.string().default(''),
+  TRUST_PROXY: bool,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).default(30),
+  SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).default(12),
+  CSRF_SECRET: z.string().min(32).optional(),
+});
+
+export type Config = z.infer<typeof envSchema> & {
+  database: { kind: 'pg'; url: string; migrationUrl: string } | { kind: 'pglite'; dir: string };
+};
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  const database: Config['database'] = c.DATABASE_URL
+    ? { kind: 'pg', url: c.DATABASE_URL, migrationUrl: c.MIGRATION_DATABASE_URL ?? c.DATABASE_URL }
+    : { kind: 'pglite', dir: c.PGLITE_DIR };
+  return { ...c, database, ...overrides };
+}

@@ -1,0 +1,127 @@
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+import { mkdirSync } from 'node:fs';
+
+export interface QueryResult<R = Record<string, unknown>> {
+  rows: R[];
+  rowCount: number;
+}
+
+/** One database connection, held by one piece of work at a time. */
+export interface Conn {
+  query<R = Record<string, unknown>>(text: string, params?: unknown[], arrayRows?: boolean): Promise<QueryResult<R>>;
+  /** Several statements in one round trip (simple protocol, no parameters); they run as one implicit transaction. */
+  multi(text: string, arrayRows?: boolean): Promise<QueryResult[]>;
+  release(broken?: boolean): void;
+}
+
+export interface Driver {
+  readonly kind: 'pg' | 'pglite';
+  acquire(): Promise<Conn>;
+  /** Subscribes to a NOTIFY channel on a dedicated connection. */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+// Both drivers hand back the same JavaScript types: int8 as number (our counters stay far below 2^53), bytea as Buffer.
+const int8 = (v: string) => Number(v);
+pg.types.setTypeParser(pg.types.builtins.INT8, int8);
+
+export function pgDriver(url: string, opts: { max: number; runtimeRole?: string }): Driver {
+  const pool = new pg.Pool({ connectionString: url, max: opts.max, idleTimeoutMillis: 30_000 });
+  if (opts.runtimeRole) {
+    // A connection string that logs in as a superuser still queries as the runtime role, so RLS applies.
+    const role = opts.runtimeRole;
+    pool.on('connect', (client) => {
+      client.query(`SET ROLE ${pg.escapeIdentifier(role)}`).catch(() => undefined);
+    });
+  }
+  pool.on('error', () => undefined);
+  const wrap = (client: pg.PoolClient): Conn => ({
+    async query(text, params, arrayRows) {
+      const r = arrayRows
+        ? await client.query({ text, values: params as unknown[] | undefined, rowMode: 'array' })
+        : await client.query({ text, values: params as unknown[] | undefined });
+      return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+    },
+    async multi(text, arrayRows) {
+      const r = (arrayRows ? await client.query({ text, rowMode: 'array' }) : await client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
+      const list = Array.isArray(r) ? r : [r];
+      return list.map((x) => ({ rows: x.rows, rowCount: x.rowCount ?? 0 }));
+    },
+    release(broken) {
+      client.release(broken ? true : undefined);
+    },
+  });
+  return {
+    kind: 'pg',
+    async acquire() {
+      return wrap(await pool.connect());
+    },
+    async listen(channel, onMessage) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      client.on('notification', (n) => n.channel === channel && onMessage(n.payload ?? ''));
+      client.on('error', () => undefined);
+      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      return async () => {
+        await client.end().catch(() => undefined);
+      };
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+/**
+ * PGlite is one in-process connection: work takes turns on it. It logs in as a superuser, so after
+ * migrating the session switches to the runtime role and stays there.
+ */
+export async function pgliteDriver(dir: string | undefined): Promise<Driver & { db: PGlite }> {
+  if (dir) mkdirSync(dir, { recursive: true });
+  const db = await PGlite.create(dir ? { dataDir: dir } : {});
+  let tail: Promise<void> = Promise.resolve();
+  const conn: Conn = {
+    async query(text, params, arrayRows) {
+      const r = await db.query(text, params as unknown[] | undefined, { rowMode: arrayRows ? 'array' : 'object' });
+      return { rows: fixBytes(r.rows) as never[], rowCount: r.affectedRows ?? r.rows.length };
+    },
+    async multi(text, arrayRows) {
+      const results = await db.exec(text, { rowMode: arrayRows ? 'array' : 'object' });
+      return results.map((r) => ({ rows: fixBytes(r.rows) as never[], rowCount: r.affectedRows ?? r.rows.length }));
+    },
+    release() {},
+  };
+  return {
+    kind: 'pglite',
+    db,
+    acquire() {
+      let unlock!: () => void;
+      const turn = new Promise<void>((res) => (unlock = res));
+      const mine = tail.then(() => ({ ...conn, release: () => unlock() }));
+      tail = tail.then(() => turn);
+      return mine;
+    },
+    async listen(channel, onMessage) {
+      const unsub = await db.listen(channel, onMessage);
+      return unsub;
+    },
+    async close() {
+      await db.close();
+    },
+  };
+}
+
+function fixBytes(rows: unknown[]): unknown[] {
+  for (const row of rows) {
+    if (row && typeof row === 'object') {
+      const r = row as Record<string, unknown>;
+      for (const k in r) {
+        const v = r[k];
+        if (v instanceof Uint8Array && !Buffer.isBuffer(v)) r[k] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      }
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,342 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { createHash } from 'node:crypto';
+import { z, type ZodType } from 'zod';
+import type { Principal, PlatformPrincipal } from './access.ts';
+import { writeAudit, writePlatformAudit, type AuditEntry, type RequestMeta } from './audit.ts';
+import type { Actor, Database, PlatformTx, TenantTx } from './db/tx.ts';
+import { AppError, errors } from './errors.ts';
+
+/**
+ * How a route is reached:
+ * - none: no tenant and no credential (health, metrics, docs);
+ * - public: no credential, the tenant comes from the host (sign-in, password reset, guest pages);
+ * - tenant: a tenant credential and a permission; the tenant comes from the credential;
+ * - platform: a platform credential and a platform permission; cross-tenant, audited in the platform log;
+ * - platform_public: the platform path without a credential (platform sign-in only).
+ */
+export type Access = 'none' | 'public' | 'tenant' | 'platform' | 'platform_public';
+
+const FAIL = Symbol('fail after commit');
+
+/**
+ * Answers with an error but keeps what the transaction wrote: a wrong PIN must count towards the lockout and
+ * a failed sign-in must reach the audit trail, even though the request fails.
+ */
+export function failAfterCommit(err: AppError): never {
+  return { [FAIL]: err } as never;
+}
+
+function isFailure(result: unknown): result is { [FAIL]: AppError } {
+  return Boolean(result) && typeof result === 'object' && FAIL in (result as object);
+}
+
+function rethrowFailure<T>(result: T): T {
+  if (isFailure(result)) throw result[FAIL];
+  return result;
+}
+
+export interface HostTenant {
+  id: string;
+  slug: string;
+  name: string;
+  status: string;
+}
+
+export interface RateLimitSpec {
+  max: number;
+  timeWindow: number;
+  /** What a client is counted by: its address, or its address and the email it names. */
+  by: 'ip' | 'ip_email';
+}
+
+type Infer<T> = T extends ZodType ? z.infer<T> : undefined;
+
+export interface RouteContext<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  req: FastifyRequest;
+  reply: FastifyReply;
+  meta: RequestMeta;
+}
+
+export interface TenantRouteContext<P, Q, B> extends RouteContext<P, Q, B> {
+  tx: TenantTx;
+  tenant: HostTenant;
+  /** Present on `tenant` routes; null on `public` ones. */
+  principal: Principal | null;
+  audit(entry: AuditEntry): Promise<void>;
+}
+
+export interface PlatformRouteContext<P, Q, B> extends RouteContext<P, Q, B> {
+  tx: PlatformTx;
+  principal: PlatformPrincipal | null;
+  audit(entry: AuditEntry & { targetTenantId?: string | null }): Promise<void>;
+}
+
+interface BaseSpec<P extends ZodType | undefined, Q extends ZodType | undefined, B extends ZodType | undefined, R extends ZodType> {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  summary: string;
+  tags: string[];
+  params?: P;
+  query?: Q;
+  body?: B;
+  response: R;
+  /** Success status; 204 sends no body. */
+  status?: 200 | 201 | 202 | 204;
+  /** A valid body, shown in the API docs and used by the cross-tenant sweep. */
+  example?: B extends ZodType ? z.input<B> : never;
+  /** The resource type the `:id` in the path names, so the sweep can create one. */
+  resource?: string;
+  rateLimit?: RateLimitSpec;
+  /** Unsafe routes write an audit record; the few that do not say why here. */
+  noAudit?: string;
+  /** Cookie-credential routes that are safe without a CSRF token say why here (none should). */
+  noCsrf?: string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the route table holds routes of every schema type
+export type RouteSpec<P extends ZodType | undefined = any, Q extends ZodType | undefined = any, B extends ZodType | undefined = any, R extends ZodType = any> =
+  | (BaseSpec<P, Q, B, R> & { access: 'none'; handler: (ctx: RouteContext<Infer<P>, Infer<Q>, Infer<B>>) => Promise<z.output<R>> })
+  | (BaseSpec<P, Q, B, R> & { access: 'public'; handler: (ctx: TenantRouteContext<Infer<P>, Infer<Q>, Infer<B>>) => Promise<z.output<R>> })
+  | (BaseSpec<P, Q, B, R> & {
+      access: 'tenant';
+      permission: string;
+      handler: (ctx: TenantRouteContext<Infer<P>, Infer<Q>, Infer<B>> & { principal: Principal }) => Promise<z.output<R>>;
+    })
+  | (BaseSpec<P, Q, B, R> & {
+      access: 'platform';
+      permission: string;
+      handler: (ctx: PlatformRouteContext<Infer<P>, Infer<Q>, Infer<B>> & { principal: PlatformPrincipal }) => Promise<z.output<R>>;
+    })
+  | (BaseSpec<P, Q, B, R> & { access: 'platform_public'; handler: (ctx: PlatformRouteContext<Infer<P>, Infer<Q>, Infer<B>>) => Promise<z.output<R>> });
+
+/** Declares a route; the generic parameters carry the schemas' types into the handler. */
+export function route<P extends ZodType | undefined = undefined, Q extends ZodType | undefined = undefined, B extends ZodType | undefined = undefined, R extends ZodType = ZodType>(
+  spec: RouteSpec<P, Q, B, R>,
+): RouteSpec {
+  return spec as RouteSpec;
+}
+
+/** What core needs from the modules that know tenants and credentials. */
+export interface Resolvers {
+  tenantByHost(host: string, pathSlug: string | null): Promise<HostTenant | null>;
+  tenantById(id: string): Promise<HostTenant | null>;
+  principal(req: FastifyRequest): Promise<Principal | null>;
+  platformPrincipal(req: FastifyRequest): Promise<PlatformPrincipal | null>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    hostTenant: HostTenant | null;
+    principal: Principal | null;
+    platformPrincipal: PlatformPrincipal | null;
+    tenantSlugFromPath: string | null;
+  }
+  interface FastifyContextConfig {
+    brigade?: RouteSpec;
+  }
+}
+
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+const LIVE_TENANT = new Set(['trial', 'active', 'past_due']);
+
+export function requestMeta(req: FastifyRequest): RequestMeta {
+  const ua = req.headers['user-agent'];
+  return { ip: req.ip ?? null, userAgent: typeof ua === 'string' ? ua : null, requestId: String(req.id) };
+}
+
+function actorOf(principal: Principal | null): Actor {
+  if (!principal) return { type: 'anonymous', id: null, label: 'anonymous' };
+  if (principal.kind === 'kiosk_device') return { type: 'kiosk', id: principal.kioskId, label: principal.label };
+  return { type: 'user', id: principal.userId, label: principal.label };
+}
+
+export interface RegisterDeps {
+  db: Database;
+  resolvers: Resolvers;
+  csrfCheck(req: FastifyRequest, reply: FastifyReply): Promise<void>;
+}
+
+/** Registers module routes on Fastify with the request path of ARCHITECTURE.md. */
+export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: RegisterDeps): void {
+  const { db, resolvers } = deps;
+  for (const spec of specs) {
+    const onRequest = async (req: FastifyRequest, reply: FastifyReply) => {
+      if (spec.access === 'none' || spec.access === 'platform_public') return;
+      const host = req.hostTenant;
+      if (spec.access === 'platform') {
+        const p = await resolvers.platformPrincipal(req);
+        if (!p) throw errors.unauthenticated();
+        req.platformPrincipal = p;
+        if (p.viaCookie && !SAFE.has(req.method)) await deps.csrfCheck(req, reply);
+        if (!p.has(spec.permission)) throw errors.forbidden(spec.permission);
+        return;
+      }
+      if (spec.access === 'public') {
+        if (!host) throw errors.tenantNotFound();
+        if (!LIVE_TENANT.has(host.status)) throw errors.tenantSuspended();
+        return;
+      }
+      const principal = await resolvers.principal(req);
+      if (!principal) throw errors.unauthenticated();
+      // The host only chooses which tenant's pages to show; a credential of another tenant is refused here.
+      if (host && host.id !== principal.tenantId) throw errors.wrongTenant();
+      const tenant = host ?? (await resolvers.tenantById(principal.tenantId));
+      if (!tenant) throw errors.unauthenticated();
+      if (!LIVE_TENANT.has(tenant.status)) throw errors.tenantSuspended();
+      req.hostTenant = tenant;
+      req.principal = principal;
+      if (principal.viaCookie && !SAFE.has(req.method) && !spec.noCsrf) await deps.csrfCheck(req, reply);
+      if (!principal.has(spec.permission)) throw errors.forbidden(spec.permission);
+    };
+
+    const handler = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+      const meta = requestMeta(req);
+      const base = { params: req.params, query: req.query, body: req.body, req, reply, meta };
+      const status = spec.status ?? 200;
+      reply.code(status);
+      const finish = (result: unknown) => (status === 204 ? reply.send() : result);
+
+      if (spec.access === 'none') return finish(await spec.handler(base as never));
+
+      if (spec.access === 'platform' || spec.access === 'platform_public') {
+        const principal = req.platformPrincipal ?? null;
+        const actor: Actor = principal ? { type: 'platform', id: principal.userId, label: principal.label } : { type: 'anonymous', id: null, label: 'anonymous' };
+        return finish(
+          rethrowFailure(await db.withPlatform(actor, async (tx) => {
+            let audits = 0;
+            const result = await spec.handler({
+              ...base,
+              tx,
+              principal,
+              audit: async (entry: AuditEntry & { targetTenantId?: string | null }) => {
+                audits++;
+                await writePlatformAudit(tx, meta, entry);
+              },
+            } as never);
+            if (!SAFE.has(req.method) && audits === 0 && !spec.noAudit) throw new Error(`${spec.method} ${spec.url} wrote no audit record`);
+            return result;
+          })),
+        );
+      }
+
+      const tenant = req.hostTenant!;
+      const principal = req.principal ?? null;
+      const write = !SAFE.has(req.method);
+      return finish(
+        rethrowFailure(await db.withTenant(tenant.id, actorOf(principal), write ? 'write' : 'read', async (tx) => {
+          let audits = 0;
+          const ctx = {
+            ...base,
+            tx,
+            tenant,
+            principal,
+            audit: async (entry: AuditEntry) => {
+              audits++;
+              await writeAudit(tx, meta, entry);
+            },
+          };
+          const key = req.headers['idempotency-key'];
+          const idem = write && req.method === 'POST' && typeof key === 'string' && key.length > 0 ? key : null;
+          if (idem !== null) {
+            if (idem.length > 200) throw errors.badRequest('invalid_idempotency_key', 'Idempotency-Key is at most 200 characters.', 'header.idempotency-key');
+            const replay = await claimIdempotencyKey(tx, principal, idem, req);
+            if (replay) {
+              // The stored answer is already in wire form: send it as it was, not through the encoder again.
+              reply.code(replay.status).header('idempotent-replayed', 'true').serializer(JSON.stringify);
+              return replay.status === 204 ? undefined : replay.response;
+            }
+          }
+          const result = await spec.handler(ctx as never);
+          if (write && audits === 0 && !spec.noAudit) throw new Error(`${spec.method} ${spec.url} wrote no audit record`);
+          if (idem !== null && isFailure(result)) {
+            // A failed attempt is not an answer to replay: the retry must be tried afresh.
+            await tx.query(`DELETE FROM idempotency_keys WHERE tenant_id = $1 AND actor_key = $2 AND key = $3`, [tx.tenantId, actorKey(principal), idem]);
+          } else if (idem !== null) {
+            await tx.query(
+              `UPDATE idempotency_keys SET status_code = $1, response = $2 WHERE tenant_id = $3 AND actor_key = $4 AND key = $5`,
+              [status, result === undefined ? null : JSON.stringify(result), tx.tenantId, actorKey(principal), idem],
+            );
+          }
+          return result;
+        })),
+      );
+    };
+
+    const schema: Record<string, unknown> = {
+      summary: spec.summary,
+      tags: spec.tags,
+      description: 'permission' in spec ? `Requires permission \`${spec.permission}\`.` : `Access: ${spec.access}.`,
+      response: { [spec.status ?? 200]: spec.status === 204 ? z.null().describe('No content') : spec.response },
+    };
+    if (spec.params) schema.params = spec.params;
+    if (spec.query) schema.querystring = spec.query;
+    if (spec.body) schema.body = spec.body;
+
+    const options: RouteOptions = {
+      method: spec.method,
+      url: spec.url,
+      schema,
+      config: {
+        brigade: spec,
+        ...(spec.rateLimit ? { rateLimit: rateLimitOptions(spec.rateLimit) } : {}),
+      },
+      onRequest,
+      handler,
+    };
+    app.withTypeProvider<ZodTypeProvider>().route(options);
+  }
+}
+
+function rateLimitOptions(rl: RateLimitSpec) {
+  return {
+    max: rl.max,
+    timeWindow: rl.timeWindow,
+    hook: 'preHandler' as const,
+    keyGenerator: (req: FastifyRequest) => {
+      const tenant = req.hostTenant?.id ?? '-';
+      const path = req.routeOptions.url ?? req.url;
+      if (rl.by === 'ip_email') {
+        const email = (req.body as { email?: unknown } | undefined)?.email;
+        return `${path}|${tenant}|${req.ip}|${typeof email === 'string' ? email.toLowerCase() : ''}`;
+      }
+      return `${path}|${tenant}|${req.ip}`;
+    },
+  };
+}
+
+function actorKey(principal: Principal | null): string {
+  return principal ? `${principal.kind}:${principal.userId ?? principal.kioskId}` : 'anonymous';
+}
+
+/**
+ * Records the key before doing the work. A concurrent retry with the same key blocks on the primary key
+ * until the first commits, then replays its answer; so a retried POST never writes twice.
+ */
+async function claimIdempotencyKey(
+  tx: TenantTx,
+  principal: Principal | null,
+  key: string,
+  req: FastifyRequest,
+): Promise<{ status: number; response: unknown } | null> {
+  const hash = createHash('sha256')
+    .update(`${req.method} ${req.routeOptions.url} ${JSON.stringify(req.params)} ${JSON.stringify(req.body ?? null)}`)
+    .digest();
+  const inserted = await tx.query(
+    `INSERT INTO idempotency_keys (tenant_id, actor_key, key, request_hash, status_code)
+     VALUES ($1, $2, $3, $4, 0) ON CONFLICT DO NOTHING RETURNING key`,
+    [tx.tenantId, actorKey(principal), key, hash],
+  );
+  if (inserted.length > 0) return null;
+  const [stored] = await tx.query<{ request_hash: Buffer; status_code: number; response: unknown }>(
+    `SELECT request_hash, status_code, response FROM idempotency_keys WHERE tenant_id = $1 AND actor_key = $2 AND key = $3`,
+    [tx.tenantId, actorKey(principal), key],
+  );
+  if (!stored || !Buffer.from(stored.request_hash).equals(hash)) throw errors.idempotencyMismatch();
+  return { status: stored.status_code, response: stored.response };
+}
+
+export { AppError };

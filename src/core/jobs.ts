@@ -1,0 +1,108 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database, TenantTx } from './db/tx.ts';
+
+export type JobHandler = (tx: TenantTx, payload: Record<string, unknown>) => Promise<void>;
+
+const CHANNEL = 'brigade_jobs';
+
+/**
+ * Durable jobs in PostgreSQL: enqueued in the caller's transaction (so a rolled-back request enqueues nothing),
+ * claimed with SKIP LOCKED by any instance, run in their tenant's transaction, retried with backoff.
+ */
+export class Jobs {
+  private handlers = new Map<string, JobHandler>();
+  private timer: NodeJS.Timeout | null = null;
+  private unlisten: (() => Promise<void>) | null = null;
+  private running: Promise<number> | null = null;
+
+  constructor(
+    private db: Database,
+    private log: FastifyBaseLogger,
+    private pollMs = 5_000,
+  ) {}
+
+  register(kind: string, handler: JobHandler): void {
+    if (this.handlers.has(kind)) throw new Error(`job ${kind} registered twice`);
+    this.handlers.set(kind, handler);
+  }
+
+  async enqueue(tx: TenantTx, kind: string, payload: Record<string, unknown>, delaySeconds = 0): Promise<string> {
+    if (!this.handlers.has(kind)) throw new Error(`no handler for job ${kind}`);
+    const id = uuidv7();
+    await tx.query(
+      `INSERT INTO jobs (tenant_id, id, kind, payload, run_at) VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::int))`,
+      [tx.tenantId, id, kind, JSON.stringify(payload), delaySeconds],
+    );
+    // NOTIFY inside the transaction is delivered at COMMIT, so no instance hears of a job that did not commit.
+    await tx.query(`SELECT pg_notify('${CHANNEL}', '')`);
+    return id;
+  }
+
+  async start(): Promise<void> {
+    this.unlisten = await this.db.driver.listen(CHANNEL, () => void this.tick());
+    this.timer = setInterval(() => void this.tick(), this.pollMs);
+    this.timer.unref();
+    void this.tick();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.unlisten?.();
+    this.unlisten = null;
+    await this.running;
+  }
+
+  private tick(): Promise<number> {
+    this.running ??= this.runDue().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  /** Runs every job that is due now, until none is left. Tests await this instead of sleeping. */
+  async drain(): Promise<number> {
+    await this.running;
+    let total = 0;
+    for (;;) {
+      const n = await this.runDue();
+      total += n;
+      if (n === 0) return total;
+    }
+  }
+
+  private async runDue(): Promise<number> {
+    const claimed = await this.db.withPlatform({ type: 'system', id: null, label: 'jobs' }, (tx) =>
+      tx.query<{ tenant_id: string; id: string; kind: string; payload: Record<string, unknown>; attempts: number; max_attempts: number }>(
+        `UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = now() + interval '5 minutes', updated_at = now()
+          WHERE (tenant_id, id) IN (
+            SELECT tenant_id, id FROM jobs
+             WHERE (status = 'pending' AND run_at <= now()) OR (status = 'running' AND locked_until < now())
+             ORDER BY run_at LIMIT 20 FOR UPDATE SKIP LOCKED)
+          RETURNING tenant_id, id, kind, payload, attempts, max_attempts`,
+      ),
+    );
+    for (const job of claimed) {
+      const handler = this.handlers.get(job.kind);
+      try {
+        if (!handler) throw new Error(`no handler for job ${job.kind}`);
+        await this.db.withTenant(job.tenant_id, { type: 'system', id: null, label: `job:${job.kind}` }, 'write', async (tx) => {
+          await handler(tx, job.payload);
+          await tx.query(`UPDATE jobs SET status = 'done', locked_until = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [job.tenant_id, job.id]);
+        });
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        this.log.warn({ job: job.id, kind: job.kind, attempt: job.attempts, err: message }, 'job failed');
+        await this.db.withPlatform({ type: 'system', id: null, label: 'jobs' }, (tx) =>
+          tx.query(
+            `UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
+                    run_at = now() + make_interval(secs => least(3600, 2 ^ attempts)), locked_until = NULL,
+                    last_error = $3, updated_at = now()
+              WHERE tenant_id = $1 AND id = $2`,
+            [job.tenant_id, job.id, message.slice(0, 2000)],
+          ),
+        );
+      }
+    }
+    return claimed.length;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The whole role × permission matrix. A module adds its permissions here; permissions.test.ts checks every
+ * cell, and test/routes.snapshot.test.ts shows which route needs which permission, so a change of access is a diff.
+ */
+export const TENANT_ROLES = ['owner', 'admin', 'location_manager', 'compliance_officer', 'manager', 'staff', 'auditor'] as const;
+export type TenantRole = (typeof TENANT_ROLES)[number];
+
+export const PLATFORM_ROLES = ['platform_admin', 'platform_support'] as const;
+export type PlatformRole = (typeof PLATFORM_ROLES)[number];
+
+/** Roles granted per location; the others hold across the whole tenant. */
+export const LOCATION_SCOPED: ReadonlySet<TenantRole> = new Set(['location_manager', 'manager', 'staff']);
+
+export const PERMISSIONS = {
+  'identity.self': 'See and manage one\'s own account and sessions',
+  'org.location.read': 'See locations',
+  'org.location.create': 'Open a location',
+  'org.location.update': 'Change a location',
+  'identity.user.read': 'See the people of the business',
+  'identity.invitation.create': 'Invite people',
+  'identity.kiosk.manage': 'Register and revoke kiosks',
+  'audit.read': 'Read the audit trail and verify its chain',
+  'tenant.settings.update': 'Change business settings and branding',
+  'tenant.billing.manage': 'Change plan and billing',
+  'tenant.delete': 'Delete the business',
+} as const;
+export type Permission = keyof typeof PERMISSIONS;
+
+const ALL = Object.keys(PERMISSIONS) as Permission[];
+const READS = ALL.filter((p) => p.endsWith('.read'));
+
+export const ROLE_PERMISSIONS: Record<TenantRole, readonly Permission[]> = {
+  owner: ALL,
+  admin: ALL.filter((p) => p !== 'tenant.billing.manage' && p !== 'tenant.delete'),
+  location_manager: ['identity.self', 'org.location.read', 'org.location.update', 'identity.user.read', 'identity.invitation.create', 'identity.kiosk.manage'],
+  compliance_officer: ['identity.self', 'org.location.read', 'identity.user.read', 'audit.read'],
+  manager: ['identity.self', 'org.location.read', 'identity.user.read'],
+  staff: ['identity.self', 'org.location.read'],
+  // Auditors read everything and never write (their own password and sessions aside).
+  auditor: ['identity.self', ...READS],
+};
+
+/** Who a role may invite: never a broader role than one's own. */
+export const INVITABLE_BY: Record<TenantRole, readonly TenantRole[]> = {
+  owner: TENANT_ROLES,
+  admin: ['admin', 'location_manager', 'compliance_officer', 'manager', 'staff', 'auditor'],
+  location_manager: ['manager', 'staff'],
+  compliance_officer: [],
+  manager: [],
+  staff: [],
+  auditor: [],
+};
+
+/** What a PIN session on a shared kiosk may do, whatever the person's roles allow elsewhere. */
+export const KIOSK_PERMISSIONS: ReadonlySet<Permission> = new Set(['identity.self', 'org.location.read']);
+
+/** A registered kiosk device itself (before anyone signs in on it) may only show the PIN pad. */
+export const DEVICE_PERMISSIONS = ['identity.kiosk.device'] as const;
+
+export const PLATFORM_PERMISSIONS = {
+  'platform.tenants.read': 'See tenants',
+  'platform.tenants.manage': 'Create and change tenants',
+  'platform.outbox.read': 'Read mail kept in the outbox',
+  'platform.audit.read': 'Read the platform audit log',
+} as const;
+export type PlatformPermission = keyof typeof PLATFORM_PERMISSIONS;
+
+export const PLATFORM_ROLE_PERMISSIONS: Record<PlatformRole, readonly PlatformPermission[]> = {
+  platform_admin: Object.keys(PLATFORM_PERMISSIONS) as PlatformPermission[],
+  platform_support: ['platform.tenants.read', 'platform.outbox.read', 'platform.audit.read'],
+};
+
+export interface RoleAssignment {
+  role: TenantRole;
+  location_id: string | null;
+}
+
+/** Location ids where a permission holds, or 'all'. Pure, so the matrix test can drive it directly. */
+export function scopeOf(assignments: readonly RoleAssignment[], permission: string, kiosk: boolean): 'all' | string[] {
+  if (kiosk && !KIOSK_PERMISSIONS.has(permission as Permission)) return [];
+  const ids = new Set<string>();
+  for (const a of assignments) {
+    if (!ROLE_PERMISSIONS[a.role]?.includes(permission as Permission)) continue;
+    if (a.location_id === null || !LOCATION_SCOPED.has(a.role)) return 'all';
+    ids.add(a.location_id);
+  }
+  return [...ids];
+}

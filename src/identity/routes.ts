@@ -1,0 +1,375 @@
+import { z } from 'zod';
+import { route, failAfterCommit } from '../core/http.ts';
+import { writeAudit } from '../core/audit.ts';
+import { AppError, errors } from '../core/errors.ts';
+import { idParams } from '../core/schemas.ts';
+import type { Jobs } from '../core/jobs.ts';
+import type { SessionCookies } from './cookies.ts';
+import * as s from './schemas.ts';
+import * as service from './service.ts';
+
+const tags = ['auth'];
+// Sign-in, reset and PIN are counted per client address (and per email), far below the general limit.
+const FIFTEEN_MINUTES = 15 * 60 * 1000;
+
+export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCookies; jobs: Jobs }) {
+  const { cookies, jobs } = deps;
+
+  jobs.register('identity.password_reset', async (tx, payload) => {
+    const userId = await service.sendPasswordReset(tx, deps, payload as { slug: string; name: string }, String(payload.email));
+    if (userId) {
+      await writeAudit(tx, { ip: String(payload.ip ?? '') || null, userAgent: null, requestId: String(payload.request_id ?? '') || null }, {
+        action: 'auth.password_reset_requested',
+        resourceType: 'user',
+        resourceId: userId,
+        risk: 'medium',
+      });
+    }
+  });
+
+  return [
+    route({
+      method: 'POST',
+      url: '/api/v1/auth/sign-in',
+      summary: 'Sign in with email and password (the business comes from the address)',
+      tags,
+      access: 'public',
+      body: s.signInBody,
+      example: { email: 'owner@demo.brigade.test', password: 'correct horse battery' },
+      response: s.signedIn,
+      rateLimit: { max: 10, timeWindow: FIFTEEN_MINUTES, by: 'ip_email' },
+      handler: async ({ tx, body, meta, reply, audit }) => {
+        const outcome = await service.signIn(tx, body.email, body.password, deps.session, meta);
+        if (!outcome.ok) {
+          await audit({
+            action: 'auth.sign_in_failed',
+            resourceType: 'user',
+            resourceId: outcome.userId,
+            risk: outcome.userId ? 'medium' : 'low',
+            changes: { email: body.email },
+          });
+          return failAfterCommit(errors.invalidCredentials());
+        }
+        cookies.set(reply, cookies.session, outcome.session.token, outcome.session.expiresAt);
+        await audit({
+          action: 'auth.signed_in',
+          resourceType: 'session',
+          resourceId: outcome.session.sessionId,
+          actor: { type: 'user', id: outcome.userId, label: body.email },
+        });
+        return {
+          user_id: outcome.userId,
+          expires_at: outcome.session.expiresAt,
+          csrf_token: reply.generateCsrf({ userInfo: outcome.session.sessionId }),
+        };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/auth/session',
+      summary: 'Who am I: person, business, roles and what they may do where',
+      tags,
+      access: 'tenant',
+      permission: 'identity.self',
+      response: s.session,
+      handler: async ({ tx, principal, tenant }) => {
+        const me = await service.whoAmI(tx, principal);
+        return { ...me, tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name } };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/auth/csrf',
+      summary: 'A CSRF token for cookie-authenticated changes (send it as the x-csrf-token header)',
+      tags,
+      access: 'tenant',
+      permission: 'identity.self',
+      response: s.csrfToken,
+      handler: async ({ reply, principal }) => ({ csrf_token: reply.generateCsrf({ userInfo: principal.sessionId ?? '' }) }),
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/auth/sign-out',
+      summary: 'End this session',
+      tags,
+      access: 'tenant',
+      permission: 'identity.self',
+      status: 204,
+      response: z.null(),
+      handler: async ({ tx, principal, reply, audit }) => {
+        if (principal.sessionId) await service.revokeSession(tx, principal.sessionId);
+        cookies.clear(reply, cookies.session);
+        await audit({ action: 'auth.signed_out', resourceType: 'session', resourceId: principal.sessionId });
+        return null;
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/auth/sign-out-everywhere',
+      summary: 'End every session of mine, on every device',
+      tags,
+      access: 'tenant',
+      permission: 'identity.self',
+      response: s.signedOutCount,
+      handler: async ({ tx, principal, reply, audit }) => {
+        const n = await service.revokeUserSessions(tx, principal.userId!);
+        cookies.clear(reply, cookies.session);
+        await audit({ action: 'auth.signed_out_everywhere', resourceType: 'user', resourceId: principal.userId, risk: 'medium', changes: { sessions_ended: n } });
+        return { sessions_ended: n };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/auth/sessions',
+      summary: 'My active sessions',
+      tags,
+      access: 'tenant',
+      permission: 'identity.self',
+      response: s.sessionList,
+      handler: async ({ tx, principal }) => ({ items: await service.listSessions(tx, principal.userId!, principal.sessionId) }),
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/auth/password',
+      summary: 'Change my password (ends my other sessions)',
+      tags,
+      access: 'tenant',
+      permission: 'identity.self',
+      body: s.changePasswordBody,
+      example: { current_password: 'old password here', new_password: 'a new long passphrase' },
+      response: s.signedOutCount,
+      rateLimit: { max: 10, timeWindow: FIFTEEN_MINUTES, by: 'ip' },
+      handler: async ({ tx, principal, body, audit }) => {
+        if (principal.kind !== 'session') throw errors.forbidden('password change from a kiosk');
+        const n = await service.changePassword(tx, principal.userId!, principal.sessionId, body.current_password, body.new_password);
+        await audit({ action: 'auth.password_changed', resourceType: 'user', resourceId: principal.userId, risk: 'high', changes: { sessions_ended: n } });
+        return { sessions_ended: n };
+      },
+    }),
+    route({
+      method: 'PUT',
+      url: '/api/v1/auth/pin',
+      summary: 'Set my kiosk PIN',
+      tags,
+      access: 'tenant',
+      permission: 'identity.self',
+      body: s.setPinBody,
+      example: { current_password: 'my password', pin: '4821' },
+      status: 204,
+      response: z.null(),
+      rateLimit: { max: 10, timeWindow: FIFTEEN_MINUTES, by: 'ip' },
+      handler: async ({ tx, principal, body, audit }) => {
+        if (principal.kind !== 'session') throw errors.forbidden('PIN change from a kiosk');
+        await service.setPin(tx, principal.userId!, body.current_password, body.pin);
+        await audit({ action: 'auth.pin_changed', resourceType: 'user', resourceId: principal.userId, risk: 'medium' });
+        return null;
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/auth/password-reset',
+      summary: 'Mail a password reset link (answers the same whether or not the email is known)',
+      tags,
+      access: 'public',
+      body: s.resetRequestBody,
+      example: { email: 'staff@demo.brigade.test' },
+      status: 202,
+      response: s.accepted,
+      rateLimit: { max: 5, timeWindow: FIFTEEN_MINUTES, by: 'ip_email' },
+      noAudit: 'the job that finds the person writes the audit record; writing one here would tell whether the email exists',
+      handler: async ({ tx, tenant, body, meta }) => {
+        await jobs.enqueue(tx, 'identity.password_reset', { email: body.email, slug: tenant.slug, name: tenant.name, ip: meta.ip, request_id: meta.requestId });
+        return { ok: true as const };
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/auth/password-reset/confirm',
+      summary: 'Choose a new password with the mailed link (ends every session)',
+      tags,
+      access: 'public',
+      body: s.resetConfirmBody,
+      example: { token: 'br_xxxxxxxxxxxxxxxxxxxxxx.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', password: 'a new long passphrase' },
+      response: s.accepted,
+      rateLimit: { max: 10, timeWindow: FIFTEEN_MINUTES, by: 'ip' },
+      handler: async ({ tx, body, audit }) => {
+        const userId = await service.confirmPasswordReset(tx, body.token, body.password);
+        await audit({ action: 'auth.password_reset', resourceType: 'user', resourceId: userId, risk: 'high', actor: { type: 'user', id: userId, label: 'password reset link' } });
+        return { ok: true as const };
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/auth/accept-invitation',
+      summary: 'Accept an invitation: set name and password, and sign in',
+      tags,
+      access: 'public',
+      body: s.acceptInvitationBody,
+      example: { token: 'bi_xxxxxxxxxxxxxxxxxxxxxx.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', name: 'Ana Lopez', password: 'a new long passphrase' },
+      response: s.invitationAccepted,
+      rateLimit: { max: 10, timeWindow: FIFTEEN_MINUTES, by: 'ip' },
+      handler: async ({ tx, body, meta, reply, audit }) => {
+        const r = await service.acceptInvitation(tx, deps.session, meta, body);
+        await audit({
+          action: 'identity.invitation_accepted',
+          resourceType: 'invitation',
+          resourceId: r.invitation.id,
+          risk: 'medium',
+          actor: { type: 'user', id: r.userId, label: r.invitation.email },
+          changes: { role: r.invitation.role, location_id: r.invitation.location_id, existing_account: r.existing },
+        });
+        if (r.session) cookies.set(reply, cookies.session, r.session.token, r.session.expiresAt);
+        return { user_id: r.userId, signed_in: Boolean(r.session), csrf_token: r.session ? reply.generateCsrf({ userInfo: r.session.sessionId }) : null };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/kiosk/staff',
+      summary: 'The people who may sign in with a PIN on this kiosk (device credential)',
+      tags: ['kiosks'],
+      access: 'tenant',
+      permission: 'identity.kiosk.device',
+      response: s.kioskStaff,
+      handler: async ({ tx, principal }) => ({ items: await service.kioskStaff(tx, principal.kioskId!) }),
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/auth/pin-sign-in',
+      summary: 'Sign in on a registered kiosk with a PIN (device credential); 5 wrong PINs lock the PIN for 15 minutes',
+      tags,
+      access: 'tenant',
+      permission: 'identity.kiosk.device',
+      body: s.pinSignInBody,
+      example: { user_id: '01938f5e-0000-7000-8000-000000000000', pin: '4821' },
+      response: s.signedIn,
+      rateLimit: { max: 30, timeWindow: FIFTEEN_MINUTES, by: 'ip' },
+      handler: async ({ tx, principal, body, meta, reply, audit }) => {
+        const r = await service.pinSignIn(tx, principal.kioskId!, body.user_id, body.pin, meta);
+        if (r.ok) {
+          cookies.set(reply, cookies.session, r.session.token, r.session.expiresAt);
+          await audit({ action: 'auth.pin_signed_in', resourceType: 'session', resourceId: r.session.sessionId, actor: { type: 'user', id: r.userId, label: r.email } });
+          return { user_id: r.userId, expires_at: r.session.expiresAt, csrf_token: reply.generateCsrf({ userInfo: r.session.sessionId }) };
+        }
+        if (r.reason === 'unknown') {
+          await audit({ action: 'auth.pin_sign_in_failed', resourceType: 'user', resourceId: body.user_id, risk: 'medium' });
+          return failAfterCommit(errors.badRequest('invalid_pin', 'The PIN is not correct.', 'body.pin'));
+        }
+        if (r.reason === 'locked') {
+          await audit({ action: r.justLocked ? 'auth.pin_locked' : 'auth.pin_sign_in_refused', resourceType: 'user', resourceId: r.userId, risk: r.justLocked ? 'high' : 'medium' });
+          return failAfterCommit(
+            errors.locked('pin_locked', `Too many wrong PINs. The PIN is locked for ${Math.ceil(r.retryAfterSeconds / 60)} minutes; ask a manager or sign in with your password.`, r.retryAfterSeconds),
+          );
+        }
+        await audit({ action: 'auth.pin_sign_in_failed', resourceType: 'user', resourceId: r.userId, risk: 'medium', changes: { attempts_left: r.remaining } });
+        return failAfterCommit(
+          new AppError(400, 'invalid_pin', `The PIN is not correct. ${r.remaining} ${r.remaining === 1 ? 'try' : 'tries'} left before it locks.`, [
+            { field: 'body.pin', code: 'invalid_pin', message: 'PIN is not correct' },
+          ], { attempts_left: r.remaining }),
+        );
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/kiosks',
+      summary: 'Register a kiosk for a location (the device token is shown once)',
+      tags: ['kiosks'],
+      access: 'tenant',
+      permission: 'identity.kiosk.manage',
+      body: s.registerKioskBody,
+      example: { location_id: '01938f5e-0000-7000-8000-000000000000', name: 'Front door tablet' },
+      status: 201,
+      response: s.registeredKiosk,
+      handler: async ({ tx, principal, body, audit }) => {
+        if (!principal.at('identity.kiosk.manage', body.location_id)) throw errors.forbidden('identity.kiosk.manage');
+        const r = await service.registerKiosk(tx, principal.userId, body);
+        await audit({ action: 'identity.kiosk_registered', resourceType: 'kiosk', resourceId: r.kiosk.id, locationId: body.location_id, risk: 'high', changes: { name: body.name } });
+        return r;
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/kiosks',
+      summary: 'Registered kiosks',
+      tags: ['kiosks'],
+      access: 'tenant',
+      permission: 'identity.kiosk.manage',
+      response: z.object({ items: z.array(s.kiosk) }),
+      handler: async ({ tx, principal }) => ({ items: await service.listKiosks(tx, principal.scope('identity.kiosk.manage')) }),
+    }),
+    route({
+      method: 'DELETE',
+      url: '/api/v1/kiosks/:id',
+      summary: 'Revoke a kiosk: its device token stops working and its PIN sessions end',
+      tags: ['kiosks'],
+      access: 'tenant',
+      permission: 'identity.kiosk.manage',
+      resource: 'kiosk',
+      params: idParams,
+      status: 204,
+      response: z.null(),
+      handler: async ({ tx, principal, params, audit }) => {
+        const k = await service.revokeKiosk(tx, params.id, principal.scope('identity.kiosk.manage'));
+        await audit({ action: 'identity.kiosk_revoked', resourceType: 'kiosk', resourceId: k.id, locationId: k.location_id, risk: 'high' });
+        return null;
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/invitations',
+      summary: 'Invite someone by email to a role (never broader than one\'s own)',
+      tags: ['people'],
+      access: 'tenant',
+      permission: 'identity.invitation.create',
+      body: s.inviteBody,
+      example: { email: 'new.cook@example.com', role: 'admin' },
+      status: 201,
+      response: s.invitation,
+      handler: async ({ tx, principal, tenant, body, audit }) => {
+        const inv = await service.invite(tx, deps, principal, tenant, body);
+        await audit({ action: 'identity.invitation_sent', resourceType: 'invitation', resourceId: inv.id, locationId: inv.location_id, risk: 'medium', changes: { email: inv.email, role: inv.role } });
+        return inv;
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/invitations',
+      summary: 'Invitations sent',
+      tags: ['people'],
+      access: 'tenant',
+      permission: 'identity.invitation.create',
+      response: z.object({ items: z.array(s.invitation) }),
+      handler: async ({ tx }) => ({ items: await service.listInvitations(tx) }),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/users',
+      summary: 'The people of the business (of my locations, for location-scoped roles)',
+      tags: ['people'],
+      access: 'tenant',
+      permission: 'identity.user.read',
+      response: z.object({ items: z.array(s.user) }),
+      handler: async ({ tx, principal }) => ({ items: await service.listUsers(tx, principal.scope('identity.user.read')) }),
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/platform/auth/sign-in',
+      summary: 'Platform operator sign-in',
+      tags: ['platform'],
+      access: 'platform_public',
+      body: s.platformSignInBody,
+      example: { email: 'admin@brigade.test', password: 'correct horse battery' },
+      response: s.platformSignedIn,
+      rateLimit: { max: 10, timeWindow: FIFTEEN_MINUTES, by: 'ip_email' },
+      handler: async ({ tx, body, meta, reply, audit }) => {
+        const r = await service.platformSignIn(tx, body.email, body.password, meta);
+        if (!r) {
+          await audit({ action: 'platform.sign_in_failed', resourceType: 'platform_user', risk: 'medium', changes: { email: body.email } });
+          return failAfterCommit(errors.invalidCredentials());
+        }
+        reply.setCookie(cookies.platform, r.token, cookies.options());
+        await audit({ action: 'platform.signed_in', resourceType: 'platform_user', resourceId: r.userId, actor: { type: 'platform', id: r.userId, label: body.email } });
+        return { user_id: r.userId, csrf_token: reply.generateCsrf({ userInfo: r.sessionId }) };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { email, instant, text, uuid } from '../core/schemas.ts';
+import { TENANT_ROLES } from './permissions.ts';
+
+// Length is checked by zod; strength (common passwords) by the service, so the message can name the reason.
+const password = z.string().min(8, 'must be at least 8 characters').max(128, 'must be at most 128 characters');
+const pin = z.string().regex(/^[0-9]{4,6}$/, 'must be 4 to 6 digits');
+const token = z.string().min(10).max(200);
+
+export const signInBody = z.strictObject({ email, password: z.string().min(1).max(128) });
+export const signedIn = z.object({ user_id: uuid, expires_at: instant, csrf_token: z.string() });
+
+export const csrfToken = z.object({ csrf_token: z.string() });
+
+export const session = z.object({
+  user: z.object({ id: uuid, email: z.string(), name: z.string(), has_pin: z.boolean() }),
+  tenant: z.object({ id: uuid, slug: z.string(), name: z.string() }),
+  kind: z.enum(['session', 'pin_session', 'kiosk_device']),
+  kiosk_id: uuid.nullable(),
+  roles: z.array(z.object({ role: z.enum(TENANT_ROLES), location_id: uuid.nullable() })),
+  permissions: z.record(z.string(), z.union([z.literal('all'), z.array(uuid)])),
+});
+
+export const sessionList = z.object({
+  items: z.array(
+    z.object({
+      id: uuid,
+      kind: z.string(),
+      created_at: instant,
+      last_seen_at: instant,
+      expires_at: instant,
+      ip: z.string().nullable(),
+      user_agent: z.string().nullable(),
+      current: z.boolean(),
+    }),
+  ),
+});
+
+export const changePasswordBody = z.strictObject({ current_password: z.string().min(1).max(128), new_password: password });
+export const setPinBody = z.strictObject({ current_password: z.string().min(1).max(128), pin });
+export const signedOutCount = z.object({ sessions_ended: z.number().int() });
+
+export const resetRequestBody = z.strictObject({ email });
+export const resetConfirmBody = z.strictObject({ token, password });
+export const accepted = z.object({ ok: z.literal(true) });
+
+export const acceptInvitationBody = z.strictObject({ token, name: text(120), password });
+export const invitationAccepted = z.object({ user_id: uuid, signed_in: z.boolean(), csrf_token: z.string().nullable() });
+
+export const kiosk = z.object({ id: uuid, location_id: uuid, name: z.string(), created_at: instant, revoked_at: instant.nullable() });
+export const registerKioskBody = z.strictObject({ location_id: uuid, name: text(80) });
+export const registeredKiosk = z.object({ kiosk, device_token: z.string() });
+export const kioskStaff = z.object({ items: z.array(z.object({ id: uuid, name: z.string() })) });
+export const pinSignInBody = z.strictObject({ user_id: uuid, pin });
+
+export const invitation = z.object({
+  id: uuid,
+  email: z.string(),
+  role: z.enum(TENANT_ROLES),
+  location_id: uuid.nullable(),
+  expires_at: instant,
+  accepted_at: instant.nullable(),
+  created_at: instant,
+});
+export const inviteBody = z.strictObject({ email, role: z.enum(TENANT_ROLES), location_id: uuid.nullable().optional() });
+
+export const user = z.object({
+  id: uuid,
+  email: z.string(),
+  name: z.string(),
+  status: z.string(),
+  roles: z.array(z.object({ role: z.enum(TENANT_ROLES), location_id: uuid.nullable() })),
+});
+
+export const platformSignInBody = z.strictObject({ email, password: z.string().min(1).max(128) });
+export const platformSignedIn = z.object({ user_id: uuid, csrf_token: z.string() });

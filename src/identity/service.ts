@@ -1,0 +1,566 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { Principal, PlatformPrincipal } from '../core/access.ts';
+import type { Database, PlatformTx, TenantTx } from '../core/db/tx.ts';
+import { errors } from '../core/errors.ts';
+import { issuePlatformToken, issueToken, parsePlatformToken, parseToken } from '../core/tokens.ts';
+import type { Mailer } from '../integrations/mail.ts';
+import {
+  INVITABLE_BY,
+  LOCATION_SCOPED,
+  PLATFORM_ROLE_PERMISSIONS,
+  ROLE_PERMISSIONS,
+  TENANT_ROLES,
+  scopeOf,
+  type PlatformRole,
+  type RoleAssignment,
+  type TenantRole,
+} from './permissions.ts';
+import { hashSecret, passwordProblem, verifySecret } from './secrets.ts';
+
+export const TOKEN_PREFIX = { session: 'bs_', kiosk: 'bk_', invitation: 'bi_', reset: 'br_' } as const;
+
+export const PIN_MAX_FAILURES = 5;
+export const PIN_LOCK_MINUTES = 15;
+const PIN_SESSION = { idleSeconds: 120, absoluteSeconds: 30 * 60 };
+const INVITATION_DAYS = 7;
+const RESET_MINUTES = 30;
+
+export interface SessionPolicy {
+  idleSeconds: number;
+  absoluteSeconds: number;
+}
+
+export interface IdentityDeps {
+  mailer: Mailer;
+  /** The address of a tenant's pages, e.g. http://demo.localhost:3000 */
+  tenantUrl(slug: string): string;
+  session: SessionPolicy;
+}
+
+// ------------------------------------------------------------------ principals
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  kind: 'password' | 'pin';
+  kiosk_id: string | null;
+  kiosk_location_id: string | null;
+  name: string;
+  email: string;
+  roles: RoleAssignment[];
+}
+
+export function buildPrincipal(tenantId: string, row: SessionRow, viaCookie: boolean): Principal {
+  const kiosk = row.kind === 'pin';
+  const scopes = new Map<string, 'all' | string[]>();
+  const scope = (permission: string): 'all' | string[] => {
+    let s = scopes.get(permission);
+    if (!s) {
+      s = scopeOf(row.roles, permission, kiosk);
+      // A PIN session acts only at the kiosk's own location.
+      if (kiosk && row.kiosk_location_id) s = s === 'all' || s.includes(row.kiosk_location_id) ? [row.kiosk_location_id] : [];
+      scopes.set(permission, s);
+    }
+    return s;
+  };
+  return {
+    kind: kiosk ? 'pin_session' : 'session',
+    tenantId,
+    userId: row.user_id,
+    sessionId: row.id,
+    kioskId: row.kiosk_id,
+    label: row.email,
+    viaCookie,
+    has: (p) => {
+      const s = scope(p);
+      return s === 'all' || s.length > 0;
+    },
+    at: (p, locationId) => {
+      const s = scope(p);
+      return s === 'all' || s.includes(locationId);
+    },
+    scope,
+  };
+}
+
+/** Resolves a session cookie in one round trip: binds the tenant, refreshes the idle window, loads the person and roles. */
+export async function principalFromSession(db: Database, token: string | undefined, viaCookie: boolean): Promise<Principal | null> {
+  const parsed = parseToken(TOKEN_PREFIX.session, token);
+  if (!parsed) return null;
+  const row = await db.withTenant(parsed.tenantId, { type: 'system', id: null, label: 'auth' }, 'read', async (tx) => {
+    const [r] = await tx.query<SessionRow>(
+      `UPDATE sessions SET last_seen_at = now(), idle_expires_at = least(expires_at, now() + make_interval(secs => idle_seconds))
+        WHERE tenant_id = $1 AND token_hash = $2 AND revoked_at IS NULL AND idle_expires_at > now() AND expires_at > now()
+          AND last_seen_at < now() - interval '30 seconds';
+       SELECT s.id, s.user_id, s.kind, s.kiosk_id, k.location_id AS kiosk_location_id, u.name, u.email,
+              (SELECT coalesce(json_agg(json_build_object('role', r.role, 'location_id', r.location_id)), '[]'::json)
+                 FROM role_assignments r WHERE r.tenant_id = s.tenant_id AND r.user_id = s.user_id) AS roles
+         FROM sessions s
+         JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id AND u.status = 'active'
+         LEFT JOIN kiosks k ON k.tenant_id = s.tenant_id AND k.id = s.kiosk_id
+        WHERE s.tenant_id = $1 AND s.token_hash = $2 AND s.revoked_at IS NULL
+          AND s.idle_expires_at > now() AND s.expires_at > now()
+          AND (s.kiosk_id IS NULL OR k.revoked_at IS NULL)`,
+      [parsed.tenantId, parsed.hash],
+    );
+    return r ?? null;
+  });
+  return row ? buildPrincipal(parsed.tenantId, row, viaCookie) : null;
+}
+
+/** A registered kiosk device: it may list the location's staff and let them sign in with a PIN, nothing else. */
+export async function principalFromKiosk(db: Database, token: string | undefined): Promise<Principal | null> {
+  const parsed = parseToken(TOKEN_PREFIX.kiosk, token);
+  if (!parsed) return null;
+  const [k] = await db.withTenant(parsed.tenantId, { type: 'system', id: null, label: 'auth' }, 'read', (tx) =>
+    tx.query<{ id: string; name: string; location_id: string }>(
+      `SELECT id, name, location_id FROM kiosks WHERE tenant_id = $1 AND token_hash = $2 AND revoked_at IS NULL`,
+      [parsed.tenantId, parsed.hash],
+    ),
+  );
+  if (!k) return null;
+  const allowed = (p: string) => p === 'identity.kiosk.device';
+  return {
+    kind: 'kiosk_device',
+    tenantId: parsed.tenantId,
+    userId: null,
+    sessionId: null,
+    kioskId: k.id,
+    label: `kiosk:${k.name}`,
+    viaCookie: false,
+    has: allowed,
+    at: (p, loc) => allowed(p) && loc === k.location_id,
+    scope: (p) => (allowed(p) ? [k.location_id] : []),
+  };
+}
+
+export async function platformPrincipal(db: Database, token: string | undefined, viaCookie: boolean): Promise<PlatformPrincipal | null> {
+  const hash = parsePlatformToken(token);
+  if (!hash) return null;
+  const [row] = await db.withPlatform({ type: 'system', id: null, label: 'auth' }, (tx) =>
+    tx.query<{ session_id: string; user_id: string; email: string; role: PlatformRole }>(
+      `UPDATE platform_sessions s SET last_seen_at = now(), idle_expires_at = least(s.expires_at, now() + interval '30 minutes')
+         FROM platform_users u
+        WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.idle_expires_at > now() AND s.expires_at > now()
+          AND u.id = s.user_id AND u.status = 'active'
+        RETURNING s.id AS session_id, u.id AS user_id, u.email, u.role`,
+      [hash],
+    ),
+  );
+  if (!row) return null;
+  const perms = new Set<string>(PLATFORM_ROLE_PERMISSIONS[row.role]);
+  return { userId: row.user_id, sessionId: row.session_id, label: row.email, role: row.role, viaCookie, has: (p) => perms.has(p) };
+}
+
+// ------------------------------------------------------------------ sessions
+
+export interface NewSession {
+  token: string;
+  sessionId: string;
+  expiresAt: Date;
+}
+
+async function createSession(
+  tx: TenantTx,
+  userId: string,
+  kind: 'password' | 'pin',
+  policy: SessionPolicy,
+  meta: { ip: string | null; userAgent: string | null },
+  kioskId: string | null = null,
+): Promise<NewSession> {
+  const { token, hash } = issueToken(TOKEN_PREFIX.session, tx.tenantId);
+  const id = uuidv7();
+  const [row] = await tx.query<{ expires_at: Date }>(
+    `INSERT INTO sessions (tenant_id, id, user_id, token_hash, kind, kiosk_id, idle_seconds, idle_expires_at, expires_at, ip, user_agent)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $7::int), now() + make_interval(secs => $8::int), $9, $10)
+     RETURNING expires_at`,
+    [tx.tenantId, id, userId, hash, kind, kioskId, policy.idleSeconds, policy.absoluteSeconds, meta.ip, meta.userAgent?.slice(0, 500) ?? null],
+  );
+  return { token, sessionId: id, expiresAt: row!.expires_at };
+}
+
+export type SignInOutcome = { ok: true; session: NewSession; userId: string } | { ok: false; userId: string | null };
+
+export async function signIn(
+  tx: TenantTx,
+  email: string,
+  password: string,
+  policy: SessionPolicy,
+  meta: { ip: string | null; userAgent: string | null },
+): Promise<SignInOutcome> {
+  const [user] = await tx.query<{ id: string; password_hash: string | null; status: string }>(
+    `SELECT id, password_hash, status FROM users WHERE tenant_id = $1 AND email = $2`,
+    [tx.tenantId, email],
+  );
+  const ok = await verifySecret(user?.password_hash, password);
+  if (!user || !ok || user.status !== 'active') return { ok: false, userId: user?.id ?? null };
+  return { ok: true, session: await createSession(tx, user.id, 'password', policy, meta), userId: user.id };
+}
+
+export async function revokeSession(tx: TenantTx, sessionId: string): Promise<void> {
+  await tx.query(`UPDATE sessions SET revoked_at = now() WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL`, [tx.tenantId, sessionId]);
+}
+
+/** Ends a person's sessions; `except` keeps the one in use (after a password change). */
+export async function revokeUserSessions(tx: TenantTx, userId: string, except: string | null = null): Promise<number> {
+  const rows = await tx.query(
+    `UPDATE sessions SET revoked_at = now() WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid) RETURNING id`,
+    [tx.tenantId, userId, except],
+  );
+  return rows.length;
+}
+
+export async function listSessions(tx: TenantTx, userId: string, current: string | null) {
+  const rows = await tx.query<{ id: string; kind: string; created_at: Date; last_seen_at: Date; expires_at: Date; ip: string | null; user_agent: string | null }>(
+    `SELECT id, kind, created_at, last_seen_at, expires_at, ip, user_agent FROM sessions
+      WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now() AND idle_expires_at > now()
+      ORDER BY created_at DESC LIMIT 100`,
+    [tx.tenantId, userId],
+  );
+  return rows.map((r) => ({ ...r, current: r.id === current }));
+}
+
+export async function whoAmI(tx: TenantTx, principal: Principal) {
+  const [u] = await tx.query<{ id: string; email: string; name: string; has_pin: boolean }>(
+    `SELECT id, email, name, pin_hash IS NOT NULL AS has_pin FROM users WHERE tenant_id = $1 AND id = $2`,
+    [tx.tenantId, principal.userId],
+  );
+  if (!u) throw errors.unauthenticated();
+  const roles = await tx.query<{ role: TenantRole; location_id: string | null }>(
+    `SELECT role, location_id FROM role_assignments WHERE tenant_id = $1 AND user_id = $2 ORDER BY role, location_id`,
+    [tx.tenantId, u.id],
+  );
+  const permissions: Record<string, 'all' | string[]> = {};
+  for (const p of new Set(roles.flatMap((r) => ROLE_PERMISSIONS[r.role]))) {
+    const s = principal.scope(p);
+    if (s === 'all' || s.length) permissions[p] = s;
+  }
+  return { user: u, roles, permissions, kind: principal.kind, kiosk_id: principal.kioskId };
+}
+
+export async function changePassword(tx: TenantTx, userId: string, sessionId: string | null, current: string, next: string): Promise<number> {
+  const [u] = await tx.query<{ password_hash: string | null }>(`SELECT password_hash FROM users WHERE tenant_id = $1 AND id = $2`, [tx.tenantId, userId]);
+  if (!(await verifySecret(u?.password_hash, current))) {
+    throw errors.badRequest('wrong_password', 'The current password is not correct.', 'body.current_password');
+  }
+  assertPassword(next, 'body.new_password');
+  await tx.query(`UPDATE users SET password_hash = $3, version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [
+    tx.tenantId,
+    userId,
+    await hashSecret(next),
+  ]);
+  return revokeUserSessions(tx, userId, sessionId);
+}
+
+export async function setPin(tx: TenantTx, userId: string, currentPassword: string, pin: string): Promise<void> {
+  const [u] = await tx.query<{ password_hash: string | null }>(`SELECT password_hash FROM users WHERE tenant_id = $1 AND id = $2`, [tx.tenantId, userId]);
+  if (!(await verifySecret(u?.password_hash, currentPassword))) {
+    throw errors.badRequest('wrong_password', 'The current password is not correct.', 'body.current_password');
+  }
+  await tx.query(
+    `UPDATE users SET pin_hash = $3, pin_failures = 0, pin_locked_until = NULL, version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+    [tx.tenantId, userId, await hashSecret(pin)],
+  );
+}
+
+export function assertPassword(password: string, field: string): void {
+  const problem = passwordProblem(password);
+  if (problem) throw errors.validation([{ field, code: 'weak_password', message: `password ${problem}` }], `The password ${problem}.`);
+}
+
+// ------------------------------------------------------------------ kiosks and PIN
+
+export async function registerKiosk(tx: TenantTx, createdBy: string | null, input: { location_id: string; name: string }) {
+  const [loc] = await tx.query(`SELECT 1 FROM locations WHERE tenant_id = $1 AND id = $2`, [tx.tenantId, input.location_id]);
+  if (!loc) throw errors.validation([{ field: 'body.location_id', code: 'not_found', message: 'location does not exist' }]);
+  const { token, hash } = issueToken(TOKEN_PREFIX.kiosk, tx.tenantId);
+  const id = uuidv7();
+  const [row] = await tx.query<KioskRow>(
+    `INSERT INTO kiosks (tenant_id, id, location_id, name, token_hash, created_by) VALUES ($1, $2, $3, $4, $5, $6)
+     RETURNING id, location_id, name, created_at, revoked_at`,
+    [tx.tenantId, id, input.location_id, input.name, hash, createdBy],
+  );
+  return { kiosk: row!, device_token: token };
+}
+
+interface KioskRow {
+  id: string;
+  location_id: string;
+  name: string;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
+export async function listKiosks(tx: TenantTx, scope: 'all' | string[]) {
+  if (scope !== 'all' && scope.length === 0) return [];
+  return tx.query<KioskRow>(
+    `SELECT id, location_id, name, created_at, revoked_at FROM kiosks
+      WHERE tenant_id = $1 AND ($2::uuid[] IS NULL OR location_id = ANY($2::uuid[])) ORDER BY id LIMIT 500`,
+    [tx.tenantId, scope === 'all' ? null : scope],
+  );
+}
+
+export async function revokeKiosk(tx: TenantTx, id: string, scope: 'all' | string[]) {
+  const [row] = await tx.query<KioskRow>(
+    `UPDATE kiosks SET revoked_at = coalesce(revoked_at, now())
+      WHERE tenant_id = $1 AND id = $2 AND ($3::uuid[] IS NULL OR location_id = ANY($3::uuid[]))
+      RETURNING id, location_id, name, created_at, revoked_at`,
+    [tx.tenantId, id, scope === 'all' ? null : scope],
+  );
+  if (!row) throw errors.notFound('kiosk');
+  return row;
+}
+
+/** The people who may sign in on this kiosk: anyone with a PIN and a role at its location (or tenant-wide). */
+export async function kioskStaff(tx: TenantTx, kioskId: string) {
+  return tx.query<{ id: string; name: string }>(
+    `SELECT DISTINCT u.id, u.name FROM kiosks k
+       JOIN role_assignments r ON r.tenant_id = k.tenant_id AND (r.location_id = k.location_id OR r.location_id IS NULL)
+       JOIN users u ON u.tenant_id = r.tenant_id AND u.id = r.user_id
+      WHERE k.tenant_id = $1 AND k.id = $2 AND u.status = 'active' AND u.pin_hash IS NOT NULL
+      ORDER BY u.name LIMIT 500`,
+    [tx.tenantId, kioskId],
+  );
+}
+
+export type PinOutcome =
+  | { ok: true; session: NewSession; userId: string; email: string }
+  | { ok: false; reason: 'wrong_pin'; remaining: number; userId: string }
+  | { ok: false; reason: 'locked'; retryAfterSeconds: number; userId: string; justLocked: boolean }
+  | { ok: false; reason: 'unknown' };
+
+export async function pinSignIn(
+  tx: TenantTx,
+  kioskId: string,
+  userId: string,
+  pin: string,
+  meta: { ip: string | null; userAgent: string | null },
+): Promise<PinOutcome> {
+  const staff = await kioskStaff(tx, kioskId);
+  if (!staff.some((s) => s.id === userId)) return { ok: false, reason: 'unknown' };
+  // FOR UPDATE: two wrong PINs at once must both count.
+  const [u] = await tx.query<{ pin_hash: string; pin_failures: number; email: string; locked_for: number | null }>(
+    `SELECT pin_hash, pin_failures, email,
+            CASE WHEN pin_locked_until > now() THEN ceil(extract(epoch FROM pin_locked_until - now()))::int END AS locked_for
+       FROM users WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
+    [tx.tenantId, userId],
+  );
+  if (!u) return { ok: false, reason: 'unknown' };
+  if (u.locked_for) return { ok: false, reason: 'locked', retryAfterSeconds: u.locked_for, userId, justLocked: false };
+  if (await verifySecret(u.pin_hash, pin)) {
+    await tx.query(`UPDATE users SET pin_failures = 0, pin_locked_until = NULL WHERE tenant_id = $1 AND id = $2`, [tx.tenantId, userId]);
+    const session = await createSession(tx, userId, 'pin', PIN_SESSION, meta, kioskId);
+    return { ok: true, session, userId, email: u.email };
+  }
+  const failures = u.pin_failures + 1;
+  if (failures >= PIN_MAX_FAILURES) {
+    await tx.query(
+      `UPDATE users SET pin_failures = 0, pin_locked_until = now() + make_interval(mins => $3) WHERE tenant_id = $1 AND id = $2`,
+      [tx.tenantId, userId, PIN_LOCK_MINUTES],
+    );
+    return { ok: false, reason: 'locked', retryAfterSeconds: PIN_LOCK_MINUTES * 60, userId, justLocked: true };
+  }
+  await tx.query(`UPDATE users SET pin_failures = $3 WHERE tenant_id = $1 AND id = $2`, [tx.tenantId, userId, failures]);
+  return { ok: false, reason: 'wrong_pin', remaining: PIN_MAX_FAILURES - failures, userId };
+}
+
+// ------------------------------------------------------------------ invitations
+
+export async function invite(
+  tx: TenantTx,
+  deps: IdentityDeps,
+  inviter: Principal,
+  tenant: { slug: string; name: string },
+  input: { email: string; role: TenantRole; location_id?: string | null },
+) {
+  const inviterRoles = await tx.query<{ role: TenantRole; location_id: string | null }>(
+    `SELECT role, location_id FROM role_assignments WHERE tenant_id = $1 AND user_id = $2`,
+    [tx.tenantId, inviter.userId],
+  );
+  const allowed = inviterRoles.some((r) => INVITABLE_BY[r.role].includes(input.role));
+  if (!allowed) throw errors.forbidden(`invite ${input.role}`);
+  const locationId = input.location_id ?? null;
+  if (LOCATION_SCOPED.has(input.role) && !locationId) {
+    throw errors.validation([{ field: 'body.location_id', code: 'required', message: `a ${input.role} works at a location: give location_id` }]);
+  }
+  if (locationId) {
+    const [loc] = await tx.query(`SELECT 1 FROM locations WHERE tenant_id = $1 AND id = $2`, [tx.tenantId, locationId]);
+    if (!loc) throw errors.validation([{ field: 'body.location_id', code: 'not_found', message: 'location does not exist' }]);
+    if (!inviter.at('identity.invitation.create', locationId)) throw errors.forbidden('identity.invitation.create');
+  } else if (inviter.scope('identity.invitation.create') !== 'all') {
+    throw errors.forbidden('identity.invitation.create');
+  }
+  const { token, hash } = issueToken(TOKEN_PREFIX.invitation, tx.tenantId);
+  const id = uuidv7();
+  const [row] = await tx.query<InvitationRow>(
+    `INSERT INTO invitations (tenant_id, id, email, role, location_id, token_hash, invited_by, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(days => $8)) RETURNING ${INVITATION_COLUMNS}`,
+    [tx.tenantId, id, input.email, input.role, locationId, hash, inviter.userId, INVITATION_DAYS],
+  );
+  const link = `${deps.tenantUrl(tenant.slug)}/invite/${token}`;
+  await deps.mailer.queue(tx, {
+    to: input.email,
+    subject: `You are invited to ${tenant.name} on Brigade`,
+    body: `You have been invited to join ${tenant.name} as ${input.role.replace('_', ' ')}.\n\nAccept the invitation and choose your password:\n${link}\n\nThe link works for ${INVITATION_DAYS} days.`,
+  });
+  return row!;
+}
+
+const INVITATION_COLUMNS = 'id, email, role, location_id, expires_at, accepted_at, created_at';
+interface InvitationRow {
+  id: string;
+  email: string;
+  role: TenantRole;
+  location_id: string | null;
+  expires_at: Date;
+  accepted_at: Date | null;
+  created_at: Date;
+}
+
+export async function listInvitations(tx: TenantTx) {
+  return tx.query<InvitationRow>(`SELECT ${INVITATION_COLUMNS} FROM invitations WHERE tenant_id = $1 ORDER BY id DESC LIMIT 200`, [tx.tenantId]);
+}
+
+export async function acceptInvitation(
+  tx: TenantTx,
+  policy: SessionPolicy,
+  meta: { ip: string | null; userAgent: string | null },
+  input: { token: string; name: string; password: string },
+) {
+  const parsed = parseToken(TOKEN_PREFIX.invitation, input.token);
+  const invalid = () => errors.badRequest('invalid_token', 'This invitation link is not valid or has expired.', 'body.token');
+  if (!parsed || parsed.tenantId !== tx.tenantId) throw invalid();
+  const [inv] = await tx.query<InvitationRow>(
+    `UPDATE invitations SET accepted_at = now() WHERE tenant_id = $1 AND token_hash = $2 AND accepted_at IS NULL AND expires_at > now()
+     RETURNING ${INVITATION_COLUMNS}`,
+    [tx.tenantId, parsed.hash],
+  );
+  if (!inv) throw invalid();
+  let [user] = await tx.query<{ id: string }>(`SELECT id FROM users WHERE tenant_id = $1 AND email = $2`, [tx.tenantId, inv.email]);
+  const existing = Boolean(user);
+  if (!user) {
+    assertPassword(input.password, 'body.password');
+    [user] = await tx.query<{ id: string }>(
+      `INSERT INTO users (tenant_id, id, email, name, password_hash) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+      [tx.tenantId, uuidv7(), inv.email, input.name, await hashSecret(input.password)],
+    );
+  }
+  await tx.query(
+    `INSERT INTO role_assignments (tenant_id, id, user_id, role, location_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+    [tx.tenantId, uuidv7(), user!.id, inv.role, inv.location_id],
+  );
+  // Someone who already has an account keeps their password: the link must not become a way to take it over.
+  const session = existing ? null : await createSession(tx, user!.id, 'password', policy, meta);
+  return { invitation: inv, userId: user!.id, existing, session };
+}
+
+// ------------------------------------------------------------------ password reset
+
+/** Runs as a job, so the request answers the same whether or not the email belongs to someone. */
+export async function sendPasswordReset(tx: TenantTx, deps: IdentityDeps, tenant: { slug: string; name: string }, email: string) {
+  const [user] = await tx.query<{ id: string }>(`SELECT id FROM users WHERE tenant_id = $1 AND email = $2 AND status = 'active'`, [tx.tenantId, email]);
+  if (!user) return null;
+  const { token, hash } = issueToken(TOKEN_PREFIX.reset, tx.tenantId);
+  await tx.query(
+    `INSERT INTO password_resets (tenant_id, id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, $4, now() + make_interval(mins => $5))`,
+    [tx.tenantId, uuidv7(), user.id, hash, RESET_MINUTES],
+  );
+  await deps.mailer.queue(tx, {
+    to: email,
+    subject: `Reset your ${tenant.name} password`,
+    body: `Someone asked to reset the password of ${email} at ${tenant.name}.\n\nChoose a new password here (the link works once, for ${RESET_MINUTES} minutes):\n${deps.tenantUrl(tenant.slug)}/reset/${token}\n\nIf it was not you, ignore this mail.`,
+  });
+  return user.id;
+}
+
+export async function confirmPasswordReset(tx: TenantTx, token: string, password: string) {
+  const parsed = parseToken(TOKEN_PREFIX.reset, token);
+  const invalid = () => errors.badRequest('invalid_token', 'This reset link is not valid, was used already, or has expired.', 'body.token');
+  if (!parsed || parsed.tenantId !== tx.tenantId) throw invalid();
+  assertPassword(password, 'body.password');
+  const [reset] = await tx.query<{ user_id: string }>(
+    `UPDATE password_resets SET used_at = now() WHERE tenant_id = $1 AND token_hash = $2 AND used_at IS NULL AND expires_at > now() RETURNING user_id`,
+    [tx.tenantId, parsed.hash],
+  );
+  if (!reset) throw invalid();
+  await tx.query(
+    `UPDATE users SET password_hash = $3, pin_failures = 0, version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+    [tx.tenantId, reset.user_id, await hashSecret(password)],
+  );
+  // Older unused links die with this one.
+  await tx.query(`UPDATE password_resets SET used_at = now() WHERE tenant_id = $1 AND user_id = $2 AND used_at IS NULL`, [tx.tenantId, reset.user_id]);
+  await revokeUserSessions(tx, reset.user_id);
+  return reset.user_id;
+}
+
+// ------------------------------------------------------------------ people
+
+export async function listUsers(tx: TenantTx, scope: 'all' | string[]) {
+  return tx.query<{ id: string; email: string; name: string; status: string; roles: RoleAssignment[] }>(
+    `SELECT u.id, u.email, u.name, u.status,
+            coalesce(json_agg(json_build_object('role', r.role, 'location_id', r.location_id) ORDER BY r.role) FILTER (WHERE r.id IS NOT NULL), '[]') AS roles
+       FROM users u LEFT JOIN role_assignments r ON r.tenant_id = u.tenant_id AND r.user_id = u.id
+      WHERE u.tenant_id = $1
+        AND ($2::uuid[] IS NULL OR EXISTS (SELECT 1 FROM role_assignments x WHERE x.tenant_id = u.tenant_id AND x.user_id = u.id AND x.location_id = ANY($2::uuid[])))
+      GROUP BY u.tenant_id, u.id ORDER BY u.name LIMIT 500`,
+    [tx.tenantId, scope === 'all' ? null : scope],
+  );
+}
+
+/** Creates a person with roles directly: used by seeding and tenant set-up, not exposed as a route. */
+export async function createUser(
+  tx: TenantTx,
+  input: { email: string; name: string; passwordHash: string | null; pinHash?: string | null; roles: RoleAssignment[] },
+): Promise<string> {
+  const id = uuidv7();
+  await tx.query(`INSERT INTO users (tenant_id, id, email, name, password_hash, pin_hash) VALUES ($1, $2, $3, $4, $5, $6)`, [
+    tx.tenantId,
+    id,
+    input.email.toLowerCase(),
+    input.name,
+    input.passwordHash,
+    input.pinHash ?? null,
+  ]);
+  for (const r of input.roles) {
+    if (!TENANT_ROLES.includes(r.role)) throw new Error(`unknown role ${r.role}`);
+    await tx.query(`INSERT INTO role_assignments (tenant_id, id, user_id, role, location_id) VALUES ($1, $2, $3, $4, $5)`, [
+      tx.tenantId,
+      uuidv7(),
+      id,
+      r.role,
+      r.location_id,
+    ]);
+  }
+  return id;
+}
+
+// ------------------------------------------------------------------ platform accounts
+
+export async function platformSignIn(tx: PlatformTx, email: string, password: string, meta: { ip: string | null; userAgent: string | null }) {
+  const [u] = await tx.query<{ id: string; password_hash: string; status: string }>(
+    `SELECT id, password_hash, status FROM platform_users WHERE email = $1`,
+    [email],
+  );
+  const ok = await verifySecret(u?.password_hash, password);
+  if (!u || !ok || u.status !== 'active') return null;
+  const { token, hash } = issuePlatformToken();
+  const sessionId = uuidv7();
+  await tx.query(
+    `INSERT INTO platform_sessions (id, user_id, token_hash, idle_expires_at, expires_at, ip, user_agent)
+     VALUES ($1, $2, $3, now() + interval '30 minutes', now() + interval '8 hours', $4, $5)`,
+    [sessionId, u.id, hash, meta.ip, meta.userAgent?.slice(0, 500) ?? null],
+  );
+  return { token, userId: u.id, sessionId };
+}
+
+export async function createPlatformUser(tx: PlatformTx, input: { email: string; name: string; password: string; role: PlatformRole }) {
+  const id = uuidv7();
+  await tx.query(`INSERT INTO platform_users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)`, [
+    id,
+    input.email.toLowerCase(),
+    input.name,
+    await hashSecret(input.password),
+    input.role,
+  ]);
+  return id;
+}

@@ -1,0 +1,65 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import { v7 as uuidv7 } from 'uuid';
+import type { FastifyBaseLogger } from 'fastify';
+import type { TenantTx } from '../core/db/tx.ts';
+import type { Jobs } from '../core/jobs.ts';
+
+export interface Mail {
+  to: string;
+  subject: string;
+  body: string;
+}
+
+/**
+ * Mail leaves through the durable job queue, never inside the request: the request only records the message,
+ * so a slow or failing SMTP server neither delays the answer nor loses the mail. Without SMTP the message is
+ * kept in the outbox (readable by the platform admin) and written to the log.
+ */
+export class Mailer {
+  private transport: Transporter | null;
+
+  constructor(
+    private jobs: Jobs,
+    private log: FastifyBaseLogger,
+    smtpUrl: string | undefined,
+    private from: string,
+  ) {
+    this.transport = smtpUrl ? nodemailer.createTransport(smtpUrl) : null;
+    jobs.register('mail.send', (tx, payload) => this.deliver(tx, String(payload.message_id)));
+  }
+
+  async queue(tx: TenantTx, mail: Mail): Promise<string> {
+    const id = uuidv7();
+    await tx.query(`INSERT INTO outbox_messages (tenant_id, id, to_address, subject, body) VALUES ($1, $2, $3, $4, $5)`, [
+      tx.tenantId,
+      id,
+      mail.to,
+      mail.subject,
+      mail.body,
+    ]);
+    await this.jobs.enqueue(tx, 'mail.send', { message_id: id });
+    return id;
+  }
+
+  private async deliver(tx: TenantTx, id: string): Promise<void> {
+    const [msg] = await tx.query<{ to_address: string; subject: string; body: string; status: string }>(
+      `SELECT to_address, subject, body, status FROM outbox_messages WHERE tenant_id = $1 AND id = $2`,
+      [tx.tenantId, id],
+    );
+    if (!msg || msg.status === 'sent' || msg.status === 'kept') return;
+    if (!this.transport) {
+      this.log.info({ to: msg.to_address, subject: msg.subject, body: msg.body }, 'mail kept in outbox (no SMTP_URL configured)');
+      await tx.query(`UPDATE outbox_messages SET status = 'kept', attempts = attempts + 1 WHERE tenant_id = $1 AND id = $2`, [tx.tenantId, id]);
+      return;
+    }
+    await this.transport.sendMail({ from: this.from, to: msg.to_address, subject: msg.subject, text: msg.body });
+    await tx.query(`UPDATE outbox_messages SET status = 'sent', attempts = attempts + 1, sent_at = now() WHERE tenant_id = $1 AND id = $2`, [
+      tx.tenantId,
+      id,
+    ]);
+  }
+
+  close(): void {
+    this.transport?.close();
+  }
+}

@@ -1,0 +1,326 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Redis } from 'ioredis';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { randomBytes } from 'node:crypto';
+import client from 'prom-client';
+import { v7 as uuidv7 } from 'uuid';
+import { z } from 'zod';
+import { auditRoutes } from './core/audit-routes.ts';
+import type { Config } from './core/config.ts';
+import { pgDriver, pgliteDriver, type Driver } from './core/db/driver.ts';
+import { migrate, pendingMigrations, ROLES } from './core/db/migrate.ts';
+import { pgRateLimitStore } from './core/db/rate-limit-store.ts';
+import { createDatabase, type Database } from './core/db/tx.ts';
+import { AppError, problem, type FieldError } from './core/errors.ts';
+import { registerRoutes, route, type RouteSpec } from './core/http.ts';
+import { Jobs } from './core/jobs.ts';
+import { bearer, SessionCookies } from './identity/cookies.ts';
+import { Csrf } from './identity/csrf.ts';
+import { identityRoutes } from './identity/routes.ts';
+import * as identity from './identity/service.ts';
+import { Mailer } from './integrations/mail.ts';
+import { routes as orgRoutes } from './org/routes.ts';
+import { platformRoutes } from './platform/routes.ts';
+import { TenantDirectory } from './platform/tenants.ts';
+
+export interface Brigade {
+  config: Config;
+  db: Database;
+  jobs: Jobs;
+  mailer: Mailer;
+  tenants: TenantDirectory;
+  routes: RouteSpec[];
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    brigade: Brigade;
+  }
+}
+
+/** Opens the configured database, migrates it, and hands back a driver that queries as the runtime role. */
+export async function openDatabase(config: Config): Promise<Driver> {
+  if (config.database.kind === 'pglite') {
+    const driver = await pgliteDriver(config.database.dir === ':memory:' ? undefined : config.database.dir);
+    const conn = await driver.acquire();
+    try {
+      await migrate(conn);
+      // PGlite logs in as a superuser; from here on this session queries as the runtime role, under RLS.
+      await conn.multi(`SET ROLE ${ROLES.app}`);
+    } finally {
+      conn.release();
+    }
+    return driver;
+  }
+  const migrator = pgDriver(config.database.migrationUrl, { max: 1 });
+  const conn = await migrator.acquire();
+  try {
+    await migrate(conn);
+  } finally {
+    conn.release();
+    await migrator.close();
+  }
+  const probe = pgDriver(config.database.url, { max: 1 });
+  const c = await probe.acquire();
+  const [me] = (await c.query<{ rolsuper: boolean; rolbypassrls: boolean }>('SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user')).rows;
+  c.release();
+  await probe.close();
+  // A login that could bypass row-level security still works, but every connection steps down to the runtime role.
+  const stepDown = me?.rolsuper || me?.rolbypassrls ? ROLES.app : undefined;
+  return pgDriver(config.database.url, { max: config.DB_POOL_SIZE, runtimeRole: stepDown });
+}
+
+/** Fails closed: the server refuses to start if the role it queries as could see across tenants. */
+async function assertRuntimeRole(driver: Driver): Promise<void> {
+  const conn = await driver.acquire();
+  try {
+    const { rows } = await conn.query<{ u: string; rolsuper: boolean; rolbypassrls: boolean; owns: number }>(
+      `SELECT current_user AS u, r.rolsuper, r.rolbypassrls,
+              (SELECT count(*)::int FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user) AS owns
+         FROM pg_roles r WHERE r.rolname = current_user`,
+    );
+    const me = rows[0];
+    if (!me || me.rolsuper || me.rolbypassrls || me.owns > 0) {
+      throw new Error(`The runtime database role ${me?.u} must not be a superuser, bypass RLS or own tables.`);
+    }
+  } finally {
+    conn.release();
+  }
+}
+
+export async function buildServer(config: Config, opts: { driver?: Driver; startJobs?: boolean } = {}): Promise<FastifyInstance> {
+  const driver = opts.driver ?? (await openDatabase(config));
+  await assertRuntimeRole(driver);
+  const db = createDatabase(driver);
+
+  const app = Fastify({
+    logger:
+      config.LOG_LEVEL === 'silent'
+        ? false
+        : { level: config.LOG_LEVEL, redact: ['req.headers.cookie', 'req.headers.authorization', 'req.headers["x-csrf-token"]'] },
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._-]{8,100}$/.test(given) ? given : uuidv7();
+    },
+    trustProxy: config.TRUST_PROXY,
+    bodyLimit: 256 * 1024,
+    // `/t/{slug}/…` shows that tenant's pages on a host that names none (a shared domain, plain localhost).
+    rewriteUrl: (req) => {
+      const m = /^\/t\/([a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)(\/.*|$)/.exec(req.url ?? '/');
+      if (!m) return req.url ?? '/';
+      (req as { brigadeSlug?: string }).brigadeSlug = m[1];
+      return m[2] || '/';
+    },
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  const secure = config.PUBLIC_URL?.startsWith('https://') ?? config.NODE_ENV === 'production';
+  const cookies = new SessionCookies(secure);
+  const log = app.log;
+  const jobs = new Jobs(db, log);
+  const mailer = new Mailer(jobs, log, config.SMTP_URL, config.MAIL_FROM);
+  const tenants = new TenantDirectory(db, config.BASE_DOMAIN);
+  const publicUrl = new URL(config.PUBLIC_URL ?? `http://localhost:${config.PORT}`);
+  const tenantUrl = (slug: string) => `${publicUrl.protocol}//${slug}.${publicUrl.host}`;
+  const identityDeps = {
+    mailer,
+    tenantUrl,
+    session: { idleSeconds: config.SESSION_IDLE_MINUTES * 60, absoluteSeconds: config.SESSION_ABSOLUTE_HOURS * 3600 },
+  };
+
+  // ---------------------------------------------------------------- plugins
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"] },
+    },
+  });
+  const origins = config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
+  await app.register(cors, { origin: origins.length ? origins : false, credentials: true });
+  await app.register(cookie);
+  const csrf = new Csrf(cookies, config.CSRF_SECRET ?? randomBytes(32).toString('hex'));
+  app.decorateReply('generateCsrf', function (this: FastifyReply, opts: { userInfo: string }) {
+    return csrf.generate(this.request, this, opts.userInfo);
+  });
+  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 }) : null;
+  await app.register(rateLimit, {
+    global: false,
+    ...(redis ? { redis, nameSpace: 'brigade-rl:' } : { store: pgRateLimitStore(driver) as never }),
+    errorResponseBuilder: (_req, ctx) =>
+      new AppError(429, 'rate_limited', `Too many attempts. Try again in ${Math.ceil(ctx.ttl / 1000)} seconds.`, [], {
+        retry_after_seconds: Math.ceil(ctx.ttl / 1000),
+      }),
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Brigade API', version: '1', description: 'Restaurant operations: one tenant, one set of people, one audit trail.' },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  // ---------------------------------------------------------------- request path
+  const metrics = new client.Registry();
+  client.collectDefaultMetrics({ register: metrics });
+  const httpDuration = new client.Histogram({
+    name: 'brigade_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [metrics],
+  });
+
+  app.decorateRequest('hostTenant', null);
+  app.decorateRequest('principal', null);
+  app.decorateRequest('platformPrincipal', null);
+  app.decorateRequest('tenantSlugFromPath', null);
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+    req.tenantSlugFromPath = (req.raw as { brigadeSlug?: string }).brigadeSlug ?? null;
+    if (req.url.startsWith('/api/v1/')) req.hostTenant = await tenants.byHost(req.hostname, req.tenantSlugFromPath);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    httpDuration.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((err: FastifyError | AppError | Error, req, reply) => {
+    const send = (status: number, code: string, detail: string, fieldErrors?: FieldError[], extra: Record<string, unknown> = {}) =>
+      reply
+        .code(status)
+        .type('application/problem+json')
+        .send(problem(status, code, detail, { ...(fieldErrors?.length ? { errors: fieldErrors } : {}), ...extra, request_id: String(req.id) }));
+
+    if (err instanceof AppError) {
+      for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+      return send(err.status, err.code, err.message, err.errors, err.extra);
+    }
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const ctx = err.validationContext ?? 'body';
+      const fieldErrors = err.validation.map((v) => {
+        const path = v.instancePath.split('/').filter(Boolean);
+        // An unknown field is named itself, so `tenant_id` in a body reads `body.tenant_id`.
+        const keys = (v.params as { keys?: string[] }).keys;
+        if (v.keyword === 'unrecognized_keys' && keys?.length) path.push(keys.join(','));
+        return { field: [ctx, ...path].join('.'), code: v.keyword, message: v.message ?? 'is not valid' };
+      });
+      return send(400, 'validation_failed', `The request is not valid: ${fieldErrors.map((f) => `${f.field} ${f.message}`).join('; ')}.`, fieldErrors);
+    }
+    const fe = err as FastifyError;
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send(413, 'body_too_large', 'The request body is too large.', [{ field: 'body', code: 'too_large', message: 'body is too large' }]);
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return send(415, 'unsupported_media_type', 'Send JSON (application/json).', [{ field: 'body', code: 'media_type', message: 'must be application/json' }]);
+    if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
+      return send(400, 'malformed_json', 'The body is not valid JSON.', [{ field: 'body', code: 'malformed_json', message: 'is not valid JSON' }]);
+    }
+    if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return send(fe.statusCode, (fe.code ?? 'bad_request').toLowerCase(), fe.message);
+    }
+    const pgCode = (err as { code?: unknown }).code;
+    if (pgCode === '22P02' || pgCode === '22007' || pgCode === '22008' || pgCode === '22003') {
+      return send(400, 'invalid_value', 'A value in the request is not valid.');
+    }
+    if (isResponseSerializationError(err)) req.log.error({ err, issues: err.cause.issues }, 'response did not match its schema');
+    else req.log.error({ err }, 'unhandled error');
+    return send(500, 'internal_error', config.NODE_ENV === 'development' ? `Internal error: ${err.message}` : 'Something went wrong on our side. The request id identifies it.');
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).type('application/problem+json').send(problem(404, 'route_not_found', `No route ${req.method} ${req.url}.`, { request_id: String(req.id) }));
+  });
+
+  // ---------------------------------------------------------------- routes
+  const specs: RouteSpec[] = [
+    ...healthRoutes(driver, metrics),
+    ...identityRoutes({ ...identityDeps, cookies, jobs }),
+    ...orgRoutes,
+    ...auditRoutes,
+    ...platformRoutes,
+  ];
+  registerRoutes(app, specs, {
+    db,
+    resolvers: {
+      tenantByHost: (host, slug) => tenants.byHost(host, slug),
+      tenantById: (id) => tenants.byId(id),
+      principal: async (req) => {
+        const b = bearer(req);
+        if (b?.startsWith(identity.TOKEN_PREFIX.kiosk)) return identity.principalFromKiosk(db, b);
+        if (b) return identity.principalFromSession(db, b, false);
+        return identity.principalFromSession(db, cookies.read(req, cookies.session), true);
+      },
+      platformPrincipal: (req) => identity.platformPrincipal(db, cookies.read(req, cookies.platform), true),
+    },
+    csrfCheck: async (req) => csrf.check(req, req.principal?.sessionId ?? req.platformPrincipal?.sessionId ?? ''),
+  });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.decorate('brigade', { config, db, jobs, mailer, tenants, routes: specs });
+  app.addHook('onReady', async () => {
+    if (opts.startJobs !== false) await jobs.start();
+  });
+  app.addHook('onClose', async () => {
+    await jobs.stop();
+    mailer.close();
+    redis?.disconnect();
+    if (!opts.driver) await driver.close();
+  });
+  return app;
+}
+
+function healthRoutes(driver: Driver, metrics: client.Registry): RouteSpec[] {
+  return [
+    route({
+      method: 'GET',
+      url: '/healthz',
+      summary: 'Liveness: the process answers',
+      tags: ['health'],
+      access: 'none',
+      response: z.object({ status: z.literal('ok') }),
+      handler: async () => ({ status: 'ok' as const }),
+    }),
+    route({
+      method: 'GET',
+      url: '/readyz',
+      summary: 'Readiness: the database answers and every migration is applied',
+      tags: ['health'],
+      access: 'none',
+      response: z.object({ status: z.enum(['ready', 'not_ready']), database: z.boolean(), pending_migrations: z.array(z.string()) }),
+      handler: async ({ reply }) => {
+        let database = false;
+        let pending: string[] = [];
+        try {
+          const conn = await driver.acquire();
+          try {
+            await conn.query('SELECT 1');
+            database = true;
+            pending = await pendingMigrations(conn);
+          } finally {
+            conn.release();
+          }
+        } catch {
+          // unreachable database: reported below as not ready
+        }
+        const ready = database && pending.length === 0;
+        if (!ready) reply.code(503);
+        return { status: ready ? ('ready' as const) : ('not_ready' as const), database, pending_migrations: pending };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/metrics',
+      summary: 'Prometheus metrics',
+      tags: ['health'],
+      access: 'none',
+      response: z.string(),
+      handler: async ({ reply }) => {
+        reply.type(metrics.contentType);
+        return metrics.metrics();
+      },
+    }),
+  ];
+}
