@@ -1,26 +1,27 @@
-import argon2 from 'argon2';
+import { hash, verify } from '@node-rs/argon2';
 import { dictionary } from '@zxcvbn-ts/language-common';
 
-// OWASP's argon2id floor: 19 MiB, two passes, one lane.
-const ARGON2 = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+// OWASP's argon2id floor: 19 MiB, two passes, one lane. (algorithm 2 is Algorithm.Argon2id, a const enum
+// that isolated modules cannot import.)
+const ARGON2 = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
 const COMMON = new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()));
 
 export function hashSecret(secret: string): Promise<string> {
-  return argon2.hash(secret, ARGON2);
+  return hash(secret, ARGON2);
 }
 
 // Verified against when no account matches, so a wrong email costs as long as a wrong password.
 let dummy: Promise<string> | null = null;
 
-export async function verifySecret(hash: string | null | undefined, secret: string): Promise<boolean> {
-  if (!hash) {
+export async function verifySecret(stored: string | null | undefined, secret: string): Promise<boolean> {
+  if (!stored) {
     dummy ??= hashSecret('brigade-no-such-account');
-    await argon2.verify(await dummy, secret).catch(() => false);
+    await verify(await dummy, secret).catch(() => false);
     return false;
   }
   try {
-    return await argon2.verify(hash, secret);
+    return await verify(stored, secret);
   } catch {
     return false;
   }
