@@ -40,6 +40,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new Error(`Invalid environment:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
+  if (c.NODE_ENV === 'production') {
+    // Fail closed: several instances need one CSRF key, and session cookies must never travel in clear.
+    if (!c.CSRF_SECRET) throw new Error('Invalid environment:\n  CSRF_SECRET: required in production (at least 32 characters, the same on every instance)');
+    const url = c.PUBLIC_URL ? new URL(c.PUBLIC_URL) : null;
+    if (!url || (url.protocol !== 'https:' && url.hostname !== 'localhost')) {
+      throw new Error('Invalid environment:\n  PUBLIC_URL: required in production and must be https:// (cookies are Secure only over TLS)');
+    }
+  }
   const database: Config['database'] = c.DATABASE_URL
     ? { kind: 'pg', url: c.DATABASE_URL, migrationUrl: c.MIGRATION_DATABASE_URL ?? c.DATABASE_URL }
     : { kind: 'pglite', dir: c.PGLITE_DIR };

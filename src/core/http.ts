@@ -95,6 +95,11 @@ interface BaseSpec<P extends ZodType | undefined, Q extends ZodType | undefined,
   noAudit?: string;
   /** Cookie-credential routes that are safe without a CSRF token say why here (none should). */
   noCsrf?: string;
+  /**
+   * Routes whose body carries a secret (password, PIN, token) ignore Idempotency-Key, say why here: the key's
+   * record would keep a hash of the secret, and replaying a sign-in would answer without its cookie.
+   */
+  noIdempotency?: string;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the route table holds routes of every schema type
@@ -240,7 +245,7 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: R
             },
           };
           const key = req.headers['idempotency-key'];
-          const idem = write && req.method === 'POST' && typeof key === 'string' && key.length > 0 ? key : null;
+          const idem = write && req.method === 'POST' && !spec.noIdempotency && typeof key === 'string' && key.length > 0 ? key : null;
           if (idem !== null) {
             if (idem.length > 200) throw errors.badRequest('invalid_idempotency_key', 'Idempotency-Key is at most 200 characters.', 'header.idempotency-key');
             const replay = await claimIdempotencyKey(tx, principal, idem, req);

@@ -9,7 +9,7 @@ import * as s from './schemas.ts';
 import * as service from './service.ts';
 
 const tags = ['auth'];
-// Sign-in, reset and PIN are counted per client address (and per email), far below the general limit.
+// Sign-in, reset and PIN have their own counters, per client address (and per email where one is given).
 const FIFTEEN_MINUTES = 15 * 60 * 1000;
 
 export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCookies; jobs: Jobs }) {
@@ -38,6 +38,7 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       example: { email: 'owner@demo.brigade.test', password: 'correct horse battery' },
       response: s.signedIn,
       rateLimit: { max: 10, timeWindow: FIFTEEN_MINUTES, by: 'ip_email' },
+      noIdempotency: 'the body carries a secret',
       handler: async ({ tx, body, meta, reply, audit }) => {
         const outcome = await service.signIn(tx, body.email, body.password, deps.session, meta);
         if (!outcome.ok) {
@@ -139,6 +140,7 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       example: { current_password: 'old password here', new_password: 'a new long passphrase' },
       response: s.signedOutCount,
       rateLimit: { max: 10, timeWindow: FIFTEEN_MINUTES, by: 'ip' },
+      noIdempotency: 'the body carries a secret',
       handler: async ({ tx, principal, body, audit }) => {
         if (principal.kind !== 'session') throw errors.forbidden('password change from a kiosk');
         const n = await service.changePassword(tx, principal.userId!, principal.sessionId, body.current_password, body.new_password);
@@ -192,6 +194,7 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       example: { token: 'br_xxxxxxxxxxxxxxxxxxxxxx.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', password: 'a new long passphrase' },
       response: s.accepted,
       rateLimit: { max: 10, timeWindow: FIFTEEN_MINUTES, by: 'ip' },
+      noIdempotency: 'the body carries a secret',
       handler: async ({ tx, body, audit }) => {
         const userId = await service.confirmPasswordReset(tx, body.token, body.password);
         await audit({ action: 'auth.password_reset', resourceType: 'user', resourceId: userId, risk: 'high', actor: { type: 'user', id: userId, label: 'password reset link' } });
@@ -208,6 +211,7 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       example: { token: 'bi_xxxxxxxxxxxxxxxxxxxxxx.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', name: 'Ana Lopez', password: 'a new long passphrase' },
       response: s.invitationAccepted,
       rateLimit: { max: 10, timeWindow: FIFTEEN_MINUTES, by: 'ip' },
+      noIdempotency: 'the body carries a secret',
       handler: async ({ tx, body, meta, reply, audit }) => {
         const r = await service.acceptInvitation(tx, deps.session, meta, body);
         await audit({
@@ -243,6 +247,7 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       example: { user_id: '01938f5e-0000-7000-8000-000000000000', pin: '4821' },
       response: s.signedIn,
       rateLimit: { max: 30, timeWindow: FIFTEEN_MINUTES, by: 'ip' },
+      noIdempotency: 'the body carries a secret',
       handler: async ({ tx, principal, body, meta, reply, audit }) => {
         const r = await service.pinSignIn(tx, principal.kioskId!, body.user_id, body.pin, meta);
         if (r.ok) {
@@ -360,6 +365,7 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       example: { email: 'admin@brigade.test', password: 'correct horse battery' },
       response: s.platformSignedIn,
       rateLimit: { max: 10, timeWindow: FIFTEEN_MINUTES, by: 'ip_email' },
+      noIdempotency: 'the body carries a secret',
       handler: async ({ tx, body, meta, reply, audit }) => {
         const r = await service.platformSignIn(tx, body.email, body.password, meta);
         if (!r) {

@@ -4,6 +4,18 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { TenantTx } from '../core/db/tx.ts';
 import type { Jobs } from '../core/jobs.ts';
 
+/**
+ * A Brigade bearer secret in a mailed link (`{prefix}{tenant}.{secret}`, see core/tokens.ts): invitation and
+ * password reset links. Their tokens are stored only as hashes; once the mail has left through SMTP the outbox
+ * copy loses the secret part too, so sent mail read later (platform support, a backup) holds no working link.
+ * Mail kept for lack of SMTP keeps its link: reading it is then the only way to deliver it.
+ */
+const LINK_SECRET = /(?<![A-Za-z0-9_-])(b[a-z]_[A-Za-z0-9_-]{22})\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g;
+
+export function withoutSecrets(body: string): string {
+  return body.replace(LINK_SECRET, '$1.[removed after sending]');
+}
+
 export interface Mail {
   to: string;
   subject: string;
@@ -53,10 +65,10 @@ export class Mailer {
       return;
     }
     await this.transport.sendMail({ from: this.from, to: msg.to_address, subject: msg.subject, text: msg.body });
-    await tx.query(`UPDATE outbox_messages SET status = 'sent', attempts = attempts + 1, sent_at = now() WHERE tenant_id = $1 AND id = $2`, [
-      tx.tenantId,
-      id,
-    ]);
+    await tx.query(
+      `UPDATE outbox_messages SET status = 'sent', body = $3, attempts = attempts + 1, sent_at = now() WHERE tenant_id = $1 AND id = $2`,
+      [tx.tenantId, id, withoutSecrets(msg.body)],
+    );
   }
 
   close(): void {

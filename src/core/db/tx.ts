@@ -198,17 +198,16 @@ export function createDatabase(driver: Driver): Database {
         const conn = await driver.acquire();
         if (mode === 'read') {
           const tx = new ReadTx(conn, tenantId, actor);
-          let broken = false;
+          let result: Awaited<ReturnType<typeof fn>>;
           try {
-            const r = await fn(tx);
-            return r;
+            result = await fn(tx);
           } catch (err) {
-            broken = isConnectionError(err);
+            conn.release(isConnectionError(err));
             throw err;
-          } finally {
-            conn.release(broken);
-            await tx.flushAfterCommit();
           }
+          conn.release();
+          await tx.flushAfterCommit();
+          return result;
         }
         const tx = new WriteTx(conn, tenantId, actor);
         const r = await inTransaction(conn, `BEGIN; ${bindStatement(tenantId, actor)}`, tx, fn);
