@@ -80,14 +80,17 @@ export async function openDatabase(config: Config): Promise<Driver> {
 async function assertRuntimeRole(driver: Driver): Promise<void> {
   const conn = await driver.acquire();
   try {
-    const { rows } = await conn.query<{ u: string; rolsuper: boolean; rolbypassrls: boolean; owns: number }>(
+    const { rows } = await conn.query<{ u: string; rolsuper: boolean; rolbypassrls: boolean; owns: number; inherits_platform: boolean }>(
       `SELECT current_user AS u, r.rolsuper, r.rolbypassrls,
-              (SELECT count(*)::int FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user) AS owns
+              (SELECT count(*)::int FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user) AS owns,
+              has_table_privilege(current_user, 'platform_users', 'SELECT') AS inherits_platform
          FROM pg_roles r WHERE r.rolname = current_user`,
     );
     const me = rows[0];
-    if (!me || me.rolsuper || me.rolbypassrls || me.owns > 0) {
-      throw new Error(`The runtime database role ${me?.u} must not be a superuser, bypass RLS or own tables.`);
+    if (!me || me.rolsuper || me.rolbypassrls || me.owns > 0 || me.inherits_platform) {
+      throw new Error(
+        `The runtime database role ${me?.u} must not be a superuser, bypass RLS, own tables, or inherit ${ROLES.platform}'s privileges (ALTER ROLE ${me?.u} NOINHERIT).`,
+      );
     }
   } finally {
     conn.release();

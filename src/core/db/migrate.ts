@@ -38,14 +38,18 @@ export async function prepareRoles(conn: Conn): Promise<void> {
         CREATE ROLE ${ROLES.owner} NOLOGIN NOSUPERUSER NOBYPASSRLS;
       END IF;
       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${ROLES.app}') THEN
-        CREATE ROLE ${ROLES.app} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB;
+        CREATE ROLE ${ROLES.app} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB NOINHERIT;
       END IF;
       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${ROLES.platform}') THEN
         CREATE ROLE ${ROLES.platform} NOLOGIN NOSUPERUSER BYPASSRLS;
       END IF;
     END $$;
+    -- NOINHERIT: the runtime role may SET LOCAL ROLE to the platform role on the audited platform path, but never
+    -- holds its privileges just by being a member (platform accounts, tenant records, the platform audit log).
+    -- (Revoked and granted again because from PostgreSQL 16 on an existing grant keeps the inheritance it was made with.)
+    REVOKE ${ROLES.platform} FROM ${ROLES.app};
+    ALTER ROLE ${ROLES.app} NOINHERIT;
     GRANT ${ROLES.platform} TO ${ROLES.app};
-    GRANT ${ROLES.app} TO ${ROLES.owner};
     GRANT USAGE, CREATE ON SCHEMA public TO ${ROLES.owner};
   `);
   const db = await conn.query<{ d: string }>('SELECT current_database() AS d');
