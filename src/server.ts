@@ -17,7 +17,7 @@ import { pgDriver, pgliteDriver, type Driver } from './core/db/driver.ts';
 import { migrate, pendingMigrations, ROLES } from './core/db/migrate.ts';
 import { pgRateLimitStore } from './core/db/rate-limit-store.ts';
 import { createDatabase, type Database } from './core/db/tx.ts';
-import { AppError, problem, type FieldError } from './core/errors.ts';
+import { AppError, pgErrorCode, problem, type FieldError } from './core/errors.ts';
 import { registerRoutes, route, type RouteSpec } from './core/http.ts';
 import { Jobs } from './core/jobs.ts';
 import { bearer, SessionCookies } from './identity/cookies.ts';
@@ -140,13 +140,22 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
   };
 
   // ---------------------------------------------------------------- plugins
+  // First of all hooks, so that answers given by plugins (a CORS preflight, a rate limit) carry the request id too.
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"] },
     },
   });
   const origins = config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
-  await app.register(cors, { origin: origins.length ? origins : false, credentials: true });
+  await app.register(cors, {
+    origin: origins.length ? origins : false,
+    credentials: true,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
+  });
   await app.register(cookie);
   const csrf = new Csrf(cookies, config.CSRF_SECRET ?? randomBytes(32).toString('hex'));
   app.decorateReply('generateCsrf', function (this: FastifyReply, opts: { userInfo: string }) {
@@ -185,8 +194,7 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
   app.decorateRequest('principal', null);
   app.decorateRequest('platformPrincipal', null);
   app.decorateRequest('tenantSlugFromPath', null);
-  app.addHook('onRequest', async (req, reply) => {
-    reply.header('x-request-id', req.id);
+  app.addHook('onRequest', async (req) => {
     req.tenantSlugFromPath = (req.raw as { brigadeSlug?: string }).brigadeSlug ?? null;
     if (req.url.startsWith('/api/v1/')) req.hostTenant = await tenants.byHost(req.hostname, req.tenantSlugFromPath);
   });
@@ -225,7 +233,7 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
       return send(fe.statusCode, (fe.code ?? 'bad_request').toLowerCase(), fe.message);
     }
-    const pgCode = (err as { code?: unknown }).code;
+    const pgCode = pgErrorCode(err);
     if (pgCode === '22P02' || pgCode === '22007' || pgCode === '22008' || pgCode === '22003') {
       return send(400, 'invalid_value', 'A value in the request is not valid.');
     }

@@ -24,14 +24,34 @@ const auditRecord = z.object({
   hash: z.string(),
 });
 
+/** A filter word: bounded, and free of control characters (PostgreSQL text cannot even hold NUL). */
+const filterText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    // eslint-disable-next-line no-control-regex
+    .refine((s) => !/[\u0000-\u001F\u007F]/.test(s), 'must not contain control characters');
+
+/**
+ * An instant in a filter, handed to the database in UTC: an offset PostgreSQL does not accept (beyond ±15:59) or a
+ * year it cannot store (0000) is a 400 naming the field, not a database error.
+ */
+const filterInstant = z.iso
+  .datetime({ offset: true })
+  .refine((s) => {
+    const d = new Date(s);
+    return !Number.isNaN(d.getTime()) && d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999 && /(Z|[+-](0\d|1[0-5]):[0-5]\d)$/.test(s);
+  }, 'must be a date and time between the years 1 and 9999, with an offset within ±15:59')
+  .transform((s) => new Date(s).toISOString());
+
 const auditQuery = z.strictObject({
-  actor: z.string().max(254).optional(),
-  action: z.string().max(100).optional(),
-  resource_type: z.string().max(100).optional(),
-  resource_id: z.string().max(100).optional(),
+  actor: filterText(254).optional(),
+  action: filterText(100).optional(),
+  resource_type: filterText(100).optional(),
+  resource_id: filterText(100).optional(),
   risk: risk.optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: filterInstant.optional(),
+  to: filterInstant.optional(),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(50),
   cursor: z.coerce.number().int().min(1).optional(),
 });

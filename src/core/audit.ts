@@ -105,6 +105,11 @@ export interface AuditFilter {
   cursor?: number;
 }
 
+/** A filter word matched literally inside LIKE: its own % and _ are not wildcards. */
+function likeLiteral(s: string | undefined): string | null {
+  return s === undefined ? null : s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
 /** Newest first; the cursor is the last sequence number seen. */
 export async function listAudit(tx: TenantTx, f: AuditFilter) {
   const rows = await tx.query<Record<string, unknown> & { seq: number }>(
@@ -112,8 +117,8 @@ export async function listAudit(tx: TenantTx, f: AuditFilter) {
             ip, user_agent, request_id, changes, encode(hash, 'hex') AS hash
        FROM audit_log
       WHERE tenant_id = $1
-        AND ($2::text IS NULL OR actor_id::text = $2 OR actor_label ILIKE '%' || $2 || '%')
-        AND ($3::text IS NULL OR action = $3 OR action LIKE $3 || '.%')
+        AND ($2::text IS NULL OR actor_id::text = $2 OR actor_label ILIKE '%' || $11 || '%')
+        AND ($3::text IS NULL OR action = $3 OR action LIKE $12 || '.%')
         AND ($4::text IS NULL OR resource_type = $4)
         AND ($5::text IS NULL OR resource_id = $5)
         AND ($6::text IS NULL OR risk = $6)
@@ -121,7 +126,8 @@ export async function listAudit(tx: TenantTx, f: AuditFilter) {
         AND ($8::timestamptz IS NULL OR at < $8)
         AND ($9::bigint IS NULL OR seq < $9)
       ORDER BY seq DESC LIMIT $10`,
-    [tx.tenantId, f.actor ?? null, f.action ?? null, f.resource_type ?? null, f.resource_id ?? null, f.risk ?? null, f.from ?? null, f.to ?? null, f.cursor ?? null, f.limit + 1],
+    [tx.tenantId, f.actor ?? null, f.action ?? null, f.resource_type ?? null, f.resource_id ?? null, f.risk ?? null, f.from ?? null, f.to ?? null, f.cursor ?? null, f.limit + 1,
+     likeLiteral(f.actor), likeLiteral(f.action)],
   );
   const items = rows.slice(0, f.limit);
   const last = items[items.length - 1];
@@ -133,16 +139,21 @@ export async function listAudit(tx: TenantTx, f: AuditFilter) {
  * row leaves a gap in the sequence; a removed tail no longer matches the chain head.
  */
 export async function verifyAudit(tx: TenantTx) {
+  // The row hash is computed in the inner query, where `a` is still an audit_log row; the outer query sees only
+  // the columns it needs. A gap is reported at the first missing number, as a removed tail is.
   const [broken] = await tx.query<{ seq: number; reason: string }>(
-    `SELECT seq, CASE
-              WHEN hash <> audit_row_hash(a) THEN 'record_altered'
+    `SELECT CASE WHEN seq <> coalesce(prev_seq, 0) + 1 THEN coalesce(prev_seq, 0) + 1 ELSE seq END AS seq,
+            CASE
               WHEN seq <> coalesce(prev_seq, 0) + 1 THEN 'record_missing'
-              WHEN prev_seq IS NOT NULL AND prev_hash <> prev_actual THEN 'link_broken'
+              WHEN hash <> expected THEN 'record_altered'
+              WHEN prev_hash <> coalesce(prev_actual, genesis) THEN 'link_broken'
             END AS reason
-       FROM (SELECT a.*, lag(seq) OVER w AS prev_seq, lag(hash) OVER w AS prev_actual
-               FROM audit_log a WHERE tenant_id = $1 WINDOW w AS (ORDER BY seq)) a
-      WHERE hash <> audit_row_hash(a::audit_log) OR seq <> coalesce(prev_seq, 0) + 1 OR (prev_seq IS NOT NULL AND prev_hash <> prev_actual)
-      ORDER BY seq LIMIT 1`,
+       FROM (SELECT a.seq, a.hash, a.prev_hash, audit_row_hash(a) AS expected,
+                    lag(a.seq) OVER w AS prev_seq, lag(a.hash) OVER w AS prev_actual,
+                    sha256(convert_to(a.tenant_id::text, 'UTF8')) AS genesis
+               FROM audit_log a WHERE a.tenant_id = $1 WINDOW w AS (ORDER BY a.seq)) c
+      WHERE seq <> coalesce(prev_seq, 0) + 1 OR hash <> expected OR prev_hash <> coalesce(prev_actual, genesis)
+      ORDER BY c.seq LIMIT 1`,
     [tx.tenantId],
   );
   const [totals] = await tx.query<{ n: number; last_seq: number | null; last_hash: string | null; head_seq: number | null; head_hash: string | null }>(

@@ -85,3 +85,11 @@ export function problem(status: number, code: string, detail: string, extra: Par
     ...extra,
   };
 }
+
+/** The PostgreSQL error code (SQLSTATE) of an error, also when drizzle wrapped the driver's error in its own. */
+export function pgErrorCode(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
+  }
+  return undefined;
+}

@@ -71,14 +71,19 @@ export class Jobs {
   }
 
   private async runDue(): Promise<number> {
+    // Only kinds this server can run: during a rolling deploy an older instance must not claim (and fail) a newer kind.
+    const kinds = [...this.handlers.keys()];
+    if (kinds.length === 0) return 0;
     const claimed = await this.db.withPlatform({ type: 'system', id: null, label: 'jobs' }, (tx) =>
       tx.query<{ tenant_id: string; id: string; kind: string; payload: Record<string, unknown>; attempts: number; max_attempts: number }>(
         `UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = now() + interval '5 minutes', updated_at = now()
           WHERE (tenant_id, id) IN (
             SELECT tenant_id, id FROM jobs
-             WHERE (status = 'pending' AND run_at <= now()) OR (status = 'running' AND locked_until < now())
+             WHERE ((status = 'pending' AND run_at <= now()) OR (status = 'running' AND locked_until < now()))
+               AND kind = ANY($1::text[])
              ORDER BY run_at LIMIT 20 FOR UPDATE SKIP LOCKED)
           RETURNING tenant_id, id, kind, payload, attempts, max_attempts`,
+        [kinds],
       ),
     );
     for (const job of claimed) {

@@ -33,7 +33,9 @@ export const text = (max: number, min = 1) =>
     .min(min)
     .max(max)
     // eslint-disable-next-line no-control-regex
-    .refine((s) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(s), 'must not contain control characters');
+    .refine((s) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(s), 'must not contain control characters')
+    // A lone surrogate is not text: PostgreSQL would refuse it as invalid UTF-8.
+    .refine((s) => !/\p{Cs}/u.test(s), 'must be valid Unicode text');
 
 export const email = z.string().trim().toLowerCase().max(254).pipe(z.email({ error: 'must be an email address' }));
 
@@ -46,22 +48,28 @@ export function page<T extends z.ZodType>(item: T) {
   return z.object({ items: z.array(item), next_cursor: z.string().nullable() });
 }
 
-export const versioned = { version: z.number().int().min(1) };
+// version is a PostgreSQL integer: beyond 2^31-1 it cannot be current, and must not reach the database.
+export const versioned = { version: z.number().int().min(1).max(2_147_483_647) };
 
 /** Cursors are opaque to clients; inside they are the last key seen. */
 export function encodeCursor(parts: (string | number)[]): string {
   return Buffer.from(JSON.stringify(parts)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined, arity: number): (string | number)[] | null {
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Reads a cursor back, each part checked against its kind, so a forged cursor is a 400 and never reaches SQL. */
+export function decodeCursor(cursor: string | undefined, kinds: ('uuid' | 'int' | 'text')[]): (string | number)[] | null {
   if (!cursor) return null;
   try {
     const parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(parts) && parts.length === arity && parts.every((p) => typeof p === 'string' || typeof p === 'number')) return parts;
+    const fits = (p: unknown, kind: string) =>
+      kind === 'uuid' ? typeof p === 'string' && UUID_RE.test(p) : kind === 'int' ? Number.isSafeInteger(p) : typeof p === 'string' && p.length <= 200;
+    if (Array.isArray(parts) && parts.length === kinds.length && parts.every((p, i) => fits(p, kinds[i]!))) return parts as (string | number)[];
   } catch {
     // fall through
   }
-  throw errors.badRequest('invalid_cursor', 'The cursor is not one this server issued.', 'query.cursor');
+  throw errors.badRequest('invalid_cursor', 'The cursor is not one this server issued.', 'querystring.cursor');
 }
 
 /** Takes limit+1 rows and turns them into a page with the next cursor. */

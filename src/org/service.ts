@@ -5,6 +5,7 @@ import { diff } from '../core/audit.ts';
 import type { TenantTx } from '../core/db/tx.ts';
 import { errors } from '../core/errors.ts';
 import { decodeCursor, toPage } from '../core/schemas.ts';
+import { pgErrorCode } from '../core/errors.ts';
 import type { createLocation, updateLocation } from './schemas.ts';
 import { locations } from './tables.ts';
 
@@ -24,7 +25,7 @@ const view = (r: Row) => ({
 export type LocationScope = 'all' | string[];
 
 export async function listLocations(tx: TenantTx, scope: LocationScope, opts: { limit: number; cursor?: string }) {
-  const after = decodeCursor(opts.cursor, 1);
+  const after = decodeCursor(opts.cursor, ['uuid']);
   if (scope !== 'all' && scope.length === 0) return { items: [], next_cursor: null };
   const rows = await tx.db
     .select()
@@ -76,7 +77,7 @@ export async function updateLocationRow(tx: TenantTx, id: string, scope: Locatio
       .where(and(eq(locations.tenantId, tx.tenantId), eq(locations.id, id), eq(locations.version, input.version)))
       .returning();
   } catch (err) {
-    if ((err as { code?: string }).code === '23505') throw errors.conflict('location_name_taken', 'A location with this name already exists.', 'body.name');
+    if (pgErrorCode(err) === '23505') throw errors.conflict('location_name_taken', 'A location with this name already exists.', 'body.name');
     throw err;
   }
   if (!row) throw errors.staleVersion();
