@@ -83,24 +83,14 @@ export function buildPrincipal(tenantId: string, row: SessionRow, viaCookie: boo
   };
 }
 
-/** Resolves a session cookie in one round trip: binds the tenant, refreshes the idle window, loads the person and roles. */
+/** Resolves a session cookie in one round trip: binds the tenant, slides the idle window, loads the person and roles. */
 export async function principalFromSession(db: Database, token: string | undefined, viaCookie: boolean): Promise<Principal | null> {
   const parsed = parseToken(TOKEN_PREFIX.session, token);
   if (!parsed) return null;
   const row = await db.withTenant(parsed.tenantId, { type: 'system', id: null, label: 'auth' }, 'read', async (tx) => {
+    // One round trip: the tenant binding and session_principal() (migrations/002), whose plans PostgreSQL caches.
     const [r] = await tx.query<SessionRow>(
-      `UPDATE sessions SET last_seen_at = now(), idle_expires_at = least(expires_at, now() + make_interval(secs => idle_seconds))
-        WHERE tenant_id = $1 AND token_hash = $2 AND revoked_at IS NULL AND idle_expires_at > now() AND expires_at > now()
-          AND last_seen_at < now() - interval '30 seconds';
-       SELECT s.id, s.user_id, s.kind, s.kiosk_id, k.location_id AS kiosk_location_id, u.name, u.email,
-              (SELECT coalesce(json_agg(json_build_object('role', r.role, 'location_id', r.location_id)), '[]'::json)
-                 FROM role_assignments r WHERE r.tenant_id = s.tenant_id AND r.user_id = s.user_id) AS roles
-         FROM sessions s
-         JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id AND u.status = 'active'
-         LEFT JOIN kiosks k ON k.tenant_id = s.tenant_id AND k.id = s.kiosk_id
-        WHERE s.tenant_id = $1 AND s.token_hash = $2 AND s.revoked_at IS NULL
-          AND s.idle_expires_at > now() AND s.expires_at > now()
-          AND (s.kiosk_id IS NULL OR k.revoked_at IS NULL)`,
+      `SELECT session_id AS id, user_id, kind, kiosk_id, kiosk_location_id, name, email, roles FROM session_principal($1, $2)`,
       [parsed.tenantId, parsed.hash],
     );
     return r ?? null;
