@@ -22,6 +22,7 @@ import { registerRoutes, route, type RouteSpec } from './core/http.ts';
 import { Jobs } from './core/jobs.ts';
 import { bearer, SessionCookies } from './identity/cookies.ts';
 import { Csrf } from './identity/csrf.ts';
+import { SessionCache } from './identity/session-cache.ts';
 import { identityRoutes } from './identity/routes.ts';
 import * as identity from './identity/service.ts';
 import { Mailer } from './integrations/mail.ts';
@@ -31,6 +32,7 @@ import { TenantDirectory } from './platform/tenants.ts';
 
 export interface Brigade {
   config: Config;
+  sessions: identity.SessionRowCache;
   db: Database;
   jobs: Jobs;
   mailer: Mailer;
@@ -133,8 +135,11 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
   const tenants = new TenantDirectory(db, config.BASE_DOMAIN);
   const publicUrl = new URL(config.PUBLIC_URL ?? `http://localhost:${config.PORT}`);
   const tenantUrl = (slug: string) => `${publicUrl.protocol}//${slug}.${publicUrl.host}`;
+  const sessions: identity.SessionRowCache = new SessionCache(config.SESSION_CACHE_SECONDS * 1000);
+  await sessions.listen(driver);
   const identityDeps = {
     mailer,
+    sessions,
     tenantUrl,
     session: { idleSeconds: config.SESSION_IDLE_MINUTES * 60, absoluteSeconds: config.SESSION_ABSOLUTE_HOURS * 3600 },
   };
@@ -261,8 +266,8 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
       principal: async (req) => {
         const b = bearer(req);
         if (b?.startsWith(identity.TOKEN_PREFIX.kiosk)) return identity.principalFromKiosk(db, b);
-        if (b) return identity.principalFromSession(db, b, false);
-        return identity.principalFromSession(db, cookies.read(req, cookies.session), true);
+        if (b) return identity.principalFromSession(db, sessions, b, false);
+        return identity.principalFromSession(db, sessions, cookies.read(req, cookies.session), true);
       },
       platformPrincipal: (req) => identity.platformPrincipal(db, cookies.read(req, cookies.platform), true),
     },
@@ -270,12 +275,13 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
   });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.decorate('brigade', { config, db, jobs, mailer, tenants, routes: specs });
+  app.decorate('brigade', { config, db, jobs, mailer, tenants, sessions, routes: specs });
   app.addHook('onReady', async () => {
     if (opts.startJobs !== false) await jobs.start();
   });
   app.addHook('onClose', async () => {
     await jobs.stop();
+    await sessions.close();
     mailer.close();
     redis?.disconnect();
     if (!opts.driver) await driver.close();

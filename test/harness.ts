@@ -102,6 +102,17 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApp
   const config = loadConfig({ LOG_LEVEL: 'silent', NODE_ENV: 'test', PUBLIC_URL: 'http://localhost:3000', ...env } as NodeJS.ProcessEnv);
   const app = await buildServer(config, { driver: db.driver, startJobs: false });
   await app.ready();
+  // A test that edits the database behind the app's back (moving a session's expiry, suspending a tenant) must
+  // not be answered from the app's short-lived caches, exactly as after a manual repair in production.
+  const admin = db.admin.bind(db);
+  db.admin = async (sql, params, role) => {
+    try {
+      return await admin(sql, params, role);
+    } finally {
+      app.brigade.sessions.forget();
+      app.brigade.tenants.forget();
+    }
+  };
   let n = 0;
   const t: TestApp = {
     app,

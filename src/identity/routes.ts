@@ -98,7 +98,7 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       status: 204,
       response: z.null(),
       handler: async ({ tx, principal, reply, audit }) => {
-        if (principal.sessionId) await service.revokeSession(tx, principal.sessionId);
+        if (principal.sessionId) await service.revokeSession(tx, deps.sessions, principal.sessionId);
         cookies.clear(reply, cookies.session);
         await audit({ action: 'auth.signed_out', resourceType: 'session', resourceId: principal.sessionId });
         return null;
@@ -113,7 +113,7 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       permission: 'identity.self',
       response: s.signedOutCount,
       handler: async ({ tx, principal, reply, audit }) => {
-        const n = await service.revokeUserSessions(tx, principal.userId!);
+        const n = await service.revokeUserSessions(tx, deps.sessions, principal.userId!);
         cookies.clear(reply, cookies.session);
         await audit({ action: 'auth.signed_out_everywhere', resourceType: 'user', resourceId: principal.userId, risk: 'medium', changes: { sessions_ended: n } });
         return { sessions_ended: n };
@@ -143,7 +143,7 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       noIdempotency: 'the body carries a secret',
       handler: async ({ tx, principal, body, audit }) => {
         if (principal.kind !== 'session') throw errors.forbidden('password change from a kiosk');
-        const n = await service.changePassword(tx, principal.userId!, principal.sessionId, body.current_password, body.new_password);
+        const n = await service.changePassword(tx, deps.sessions, principal.userId!, principal.sessionId, body.current_password, body.new_password);
         await audit({ action: 'auth.password_changed', resourceType: 'user', resourceId: principal.userId, risk: 'high', changes: { sessions_ended: n } });
         return { sessions_ended: n };
       },
@@ -196,7 +196,7 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       rateLimit: { max: 10, timeWindow: FIFTEEN_MINUTES, by: 'ip' },
       noIdempotency: 'the body carries a secret',
       handler: async ({ tx, body, audit }) => {
-        const userId = await service.confirmPasswordReset(tx, body.token, body.password);
+        const userId = await service.confirmPasswordReset(tx, deps.sessions, body.token, body.password);
         await audit({ action: 'auth.password_reset', resourceType: 'user', resourceId: userId, risk: 'high', actor: { type: 'user', id: userId, label: 'password reset link' } });
         return { ok: true as const };
       },
@@ -213,7 +213,7 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       rateLimit: { max: 10, timeWindow: FIFTEEN_MINUTES, by: 'ip' },
       noIdempotency: 'the body carries a secret',
       handler: async ({ tx, body, meta, reply, audit }) => {
-        const r = await service.acceptInvitation(tx, deps.session, meta, body);
+        const r = await service.acceptInvitation(tx, deps.sessions, deps.session, meta, body);
         await audit({
           action: 'identity.invitation_accepted',
           resourceType: 'invitation',
@@ -313,7 +313,7 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       status: 204,
       response: z.null(),
       handler: async ({ tx, principal, params, audit }) => {
-        const k = await service.revokeKiosk(tx, params.id, principal.scope('identity.kiosk.manage'));
+        const k = await service.revokeKiosk(tx, deps.sessions, params.id, principal.scope('identity.kiosk.manage'));
         await audit({ action: 'identity.kiosk_revoked', resourceType: 'kiosk', resourceId: k.id, locationId: k.location_id, risk: 'high' });
         return null;
       },

@@ -16,6 +16,7 @@ import {
   type TenantRole,
 } from './permissions.ts';
 import { hashSecret, passwordProblem, verifySecret } from './secrets.ts';
+import type { SessionCache } from './session-cache.ts';
 
 export const TOKEN_PREFIX = { session: 'bs_', kiosk: 'bk_', invitation: 'bi_', reset: 'br_' } as const;
 
@@ -32,6 +33,7 @@ export interface SessionPolicy {
 
 export interface IdentityDeps {
   mailer: Mailer;
+  sessions: SessionRowCache;
   /** The address of a tenant's pages, e.g. http://demo.localhost:3000 */
   tenantUrl(slug: string): string;
   session: SessionPolicy;
@@ -83,18 +85,32 @@ export function buildPrincipal(tenantId: string, row: SessionRow, viaCookie: boo
   };
 }
 
-/** Resolves a session cookie in one round trip: binds the tenant, slides the idle window, loads the person and roles. */
-export async function principalFromSession(db: Database, token: string | undefined, viaCookie: boolean): Promise<Principal | null> {
+export type SessionRowCache = SessionCache<SessionRow>;
+
+/**
+ * Resolves a session cookie: from the session cache, or in one round trip that binds the tenant, slides the
+ * idle window and loads the person and roles through session_principal() (migrations/002).
+ */
+export async function principalFromSession(
+  db: Database,
+  cache: SessionRowCache,
+  token: string | undefined,
+  viaCookie: boolean,
+): Promise<Principal | null> {
   const parsed = parseToken(TOKEN_PREFIX.session, token);
   if (!parsed) return null;
-  const row = await db.withTenant(parsed.tenantId, { type: 'system', id: null, label: 'auth' }, 'read', async (tx) => {
-    // One round trip: the tenant binding and session_principal() (migrations/002), whose plans PostgreSQL caches.
-    const [r] = await tx.query<SessionRow>(
-      `SELECT session_id AS id, user_id, kind, kiosk_id, kiosk_location_id, name, email, roles FROM session_principal($1, $2)`,
-      [parsed.tenantId, parsed.hash],
-    );
-    return r ?? null;
-  });
+  let row = cache.get(parsed.tenantId, parsed.hash);
+  if (!row) {
+    const stamp = cache.stamp();
+    row = await db.withTenant(parsed.tenantId, { type: 'system', id: null, label: 'auth' }, 'read', async (tx) => {
+      const [r] = await tx.query<SessionRow>(
+        `SELECT session_id AS id, user_id, kind, kiosk_id, kiosk_location_id, name, email, roles FROM session_principal($1, $2)`,
+        [parsed.tenantId, parsed.hash],
+      );
+      return r ?? null;
+    });
+    if (row) cache.set(parsed.tenantId, parsed.hash, row, stamp);
+  }
   return row ? buildPrincipal(parsed.tenantId, row, viaCookie) : null;
 }
 
@@ -187,16 +203,18 @@ export async function signIn(
   return { ok: true, session: await createSession(tx, user.id, 'password', policy, meta), userId: user.id };
 }
 
-export async function revokeSession(tx: TenantTx, sessionId: string): Promise<void> {
+export async function revokeSession(tx: TenantTx, sessions: SessionRowCache, sessionId: string): Promise<void> {
   await tx.query(`UPDATE sessions SET revoked_at = now() WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL`, [tx.tenantId, sessionId]);
+  await sessions.revoked(tx, { session: sessionId });
 }
 
 /** Ends a person's sessions; `except` keeps the one in use (after a password change). */
-export async function revokeUserSessions(tx: TenantTx, userId: string, except: string | null = null): Promise<number> {
+export async function revokeUserSessions(tx: TenantTx, sessions: SessionRowCache, userId: string, except: string | null = null): Promise<number> {
   const rows = await tx.query(
     `UPDATE sessions SET revoked_at = now() WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid) RETURNING id`,
     [tx.tenantId, userId, except],
   );
+  await sessions.revoked(tx, { user: userId });
   return rows.length;
 }
 
@@ -228,7 +246,7 @@ export async function whoAmI(tx: TenantTx, principal: Principal) {
   return { user: u, roles, permissions, kind: principal.kind, kiosk_id: principal.kioskId };
 }
 
-export async function changePassword(tx: TenantTx, userId: string, sessionId: string | null, current: string, next: string): Promise<number> {
+export async function changePassword(tx: TenantTx, sessions: SessionRowCache, userId: string, sessionId: string | null, current: string, next: string): Promise<number> {
   const [u] = await tx.query<{ password_hash: string | null }>(`SELECT password_hash FROM users WHERE tenant_id = $1 AND id = $2`, [tx.tenantId, userId]);
   if (!(await verifySecret(u?.password_hash, current))) {
     throw errors.badRequest('wrong_password', 'The current password is not correct.', 'body.current_password');
@@ -239,7 +257,7 @@ export async function changePassword(tx: TenantTx, userId: string, sessionId: st
     userId,
     await hashSecret(next),
   ]);
-  return revokeUserSessions(tx, userId, sessionId);
+  return revokeUserSessions(tx, sessions, userId, sessionId);
 }
 
 export async function setPin(tx: TenantTx, userId: string, currentPassword: string, pin: string): Promise<void> {
@@ -290,7 +308,7 @@ export async function listKiosks(tx: TenantTx, scope: 'all' | string[]) {
   );
 }
 
-export async function revokeKiosk(tx: TenantTx, id: string, scope: 'all' | string[]) {
+export async function revokeKiosk(tx: TenantTx, sessions: SessionRowCache, id: string, scope: 'all' | string[]) {
   const [row] = await tx.query<KioskRow>(
     `UPDATE kiosks SET revoked_at = coalesce(revoked_at, now())
       WHERE tenant_id = $1 AND id = $2 AND ($3::uuid[] IS NULL OR location_id = ANY($3::uuid[]))
@@ -298,6 +316,7 @@ export async function revokeKiosk(tx: TenantTx, id: string, scope: 'all' | strin
     [tx.tenantId, id, scope === 'all' ? null : scope],
   );
   if (!row) throw errors.notFound('kiosk');
+  await sessions.revoked(tx, { kiosk: id });
   return row;
 }
 
@@ -413,6 +432,7 @@ export async function listInvitations(tx: TenantTx) {
 
 export async function acceptInvitation(
   tx: TenantTx,
+  sessions: SessionRowCache,
   policy: SessionPolicy,
   meta: { ip: string | null; userAgent: string | null },
   input: { token: string; name: string; password: string },
@@ -439,6 +459,8 @@ export async function acceptInvitation(
     `INSERT INTO role_assignments (tenant_id, id, user_id, role, location_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
     [tx.tenantId, uuidv7(), user!.id, inv.role, inv.location_id],
   );
+  // Cached sessions of an existing account carry its old roles.
+  if (existing) await sessions.revoked(tx, { user: user!.id });
   // Someone who already has an account keeps their password: the link must not become a way to take it over.
   const session = existing ? null : await createSession(tx, user!.id, 'password', policy, meta);
   return { invitation: inv, userId: user!.id, existing, session };
@@ -463,7 +485,7 @@ export async function sendPasswordReset(tx: TenantTx, deps: IdentityDeps, tenant
   return user.id;
 }
 
-export async function confirmPasswordReset(tx: TenantTx, token: string, password: string) {
+export async function confirmPasswordReset(tx: TenantTx, sessions: SessionRowCache, token: string, password: string) {
   const parsed = parseToken(TOKEN_PREFIX.reset, token);
   const invalid = () => errors.badRequest('invalid_token', 'This reset link is not valid, was used already, or has expired.', 'body.token');
   if (!parsed || parsed.tenantId !== tx.tenantId) throw invalid();
@@ -479,7 +501,7 @@ export async function confirmPasswordReset(tx: TenantTx, token: string, password
   );
   // Older unused links die with this one.
   await tx.query(`UPDATE password_resets SET used_at = now() WHERE tenant_id = $1 AND user_id = $2 AND used_at IS NULL`, [tx.tenantId, reset.user_id]);
-  await revokeUserSessions(tx, reset.user_id);
+  await revokeUserSessions(tx, sessions, reset.user_id);
   return reset.user_id;
 }
 

@@ -10,6 +10,8 @@ const SYSTEM = { type: 'system' as const, id: null, label: 'tenant-resolution' }
  */
 export class TenantDirectory {
   private cache = new Map<string, { at: number; tenant: HostTenant | null }>();
+  /** Lookups under way: when an entry expires under load, the requests in flight share one query. */
+  private pending = new Map<string, Promise<HostTenant | null>>();
 
   constructor(
     private db: Database,
@@ -37,16 +39,21 @@ export class TenantDirectory {
     this.cache.clear();
   }
 
-  private async lookup(key: string, where: string, value: string): Promise<HostTenant | null> {
+  private lookup(key: string, where: string, value: string): Promise<HostTenant | null> {
     const hit = this.cache.get(key);
-    const now = Date.now();
-    if (hit && now - hit.at < this.ttlMs) return hit.tenant;
-    const [row] = await this.db.withPlatform(SYSTEM, (tx) =>
-      tx.query<HostTenant>(`SELECT id, slug, name, status FROM tenants WHERE ${where} AND status <> 'purged'`, [value]),
-    );
-    const tenant = row ?? null;
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(key, { at: now, tenant });
-    return tenant;
+    if (hit && Date.now() - hit.at < this.ttlMs) return Promise.resolve(hit.tenant);
+    let query = this.pending.get(key);
+    if (!query) {
+      query = this.db
+        .withPlatform(SYSTEM, (tx) => tx.query<HostTenant>(`SELECT id, slug, name, status FROM tenants WHERE ${where} AND status <> 'purged'`, [value]))
+        .then(([row]) => {
+          if (this.cache.size > 10_000) this.cache.clear();
+          this.cache.set(key, { at: Date.now(), tenant: row ?? null });
+          return row ?? null;
+        })
+        .finally(() => this.pending.delete(key));
+      this.pending.set(key, query);
+    }
+    return query;
   }
 }
