@@ -1,7 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
+import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -149,10 +149,11 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"] },
-    },
+  // Security headers from helmet, computed once: they are the same for every answer, and @fastify/helmet rebuilt
+  // them per request (6.5 % of the request path's CPU in the benchmark's profile).
+  const securityHeaders = await helmetHeaders();
+  app.addHook('onRequest', async (_req, reply) => {
+    reply.headers(securityHeaders);
   });
   const origins = config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   await app.register(cors, {
@@ -340,4 +341,20 @@ function healthRoutes(driver: Driver, metrics: client.Registry): RouteSpec[] {
       },
     }),
   ];
+}
+
+function helmetHeaders(): Promise<Record<string, string>> {
+  const headers: Record<string, string> = {};
+  const res = {
+    setHeader: (k: string, v: string) => void (headers[k.toLowerCase()] = String(v)),
+    removeHeader: (k: string) => void delete headers[k.toLowerCase()],
+  };
+  const middleware = helmet({
+    contentSecurityPolicy: {
+      directives: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"] },
+    },
+  });
+  return new Promise((resolve, reject) =>
+    middleware({} as never, res as never, (err?: unknown) => (err ? reject(err as Error) : resolve(headers))),
+  );
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { v7 as uuidv7 } from 'uuid';
 import { diff } from '../core/audit.ts';
@@ -24,21 +24,16 @@ const view = (r: Row) => ({
 /** Locations a caller may see: every one, or those of their location-scoped roles. */
 export type LocationScope = 'all' | string[];
 
+// The list is the busiest read of the module: plain SQL, so no query is rebuilt per request (drizzle's builder
+// cost ~55 µs a call in the benchmark's profile). Single-row reads and writes use drizzle.
+const LIST_SQL = `SELECT id, name, address, time_zone AS "timeZone", version, created_at AS "createdAt", updated_at AS "updatedAt"
+  FROM locations WHERE tenant_id = $1 AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[])) AND ($3::uuid IS NULL OR id > $3::uuid)
+  ORDER BY id LIMIT $4`;
+
 export async function listLocations(tx: TenantTx, scope: LocationScope, opts: { limit: number; cursor?: string }) {
   const after = decodeCursor(opts.cursor, ['uuid']);
   if (scope !== 'all' && scope.length === 0) return { items: [], next_cursor: null };
-  const rows = await tx.db
-    .select()
-    .from(locations)
-    .where(
-      and(
-        eq(locations.tenantId, tx.tenantId),
-        scope === 'all' ? undefined : inArray(locations.id, scope),
-        after ? gt(locations.id, String(after[0])) : undefined,
-      ),
-    )
-    .orderBy(asc(locations.id))
-    .limit(opts.limit + 1);
+  const rows = await tx.query<Row>(LIST_SQL, [tx.tenantId, scope === 'all' ? null : scope, after ? after[0] : null, opts.limit + 1]);
   return toPage(rows.map(view), opts.limit, (r) => [r.id]);
 }
 
