@@ -84,6 +84,17 @@ export async function testDatabase(): Promise<TestDatabase> {
   };
 }
 
+/** Every table with a tenant_id column, read from the catalog, so a table added later is covered without a list. */
+export async function tenantTablesOf(db: TestDatabase): Promise<string[]> {
+  const rows = await db.admin(
+    `SELECT c.relname AS name FROM pg_class c
+       JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+       JOIN pg_attribute at ON at.attrelid = c.oid AND at.attname = 'tenant_id' AND NOT at.attisdropped
+      WHERE c.relkind IN ('r', 'p') ORDER BY 1`,
+  );
+  return rows.map((r) => String(r.name));
+}
+
 export interface TestApp {
   app: FastifyInstance;
   db: TestDatabase;

@@ -4,7 +4,7 @@ import { pgDriver, type Driver } from '../src/core/db/driver.ts';
 import { ROLES } from '../src/core/db/migrate.ts';
 import { createDatabase, currentTenantId, type Database } from '../src/core/db/tx.ts';
 import type { SeededTenant } from '../src/platform/demo.ts';
-import { testApp, type TestApp } from './harness.ts';
+import { tenantTablesOf, testApp, type TestApp } from './harness.ts';
 
 /**
  * Tenant isolation at the database: the catalog says every tenant table is fenced, the runtime role cannot see or
@@ -67,14 +67,7 @@ beforeAll(async () => {
   await populate(a);
   await populate(b);
   await t.app.brigade.jobs.drain();
-  tenantTables = (
-    await t.db.admin(
-      `SELECT c.relname AS name FROM pg_class c
-         JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
-         JOIN pg_attribute at ON at.attrelid = c.oid AND at.attname = 'tenant_id' AND NOT at.attisdropped
-        WHERE c.relkind IN ('r', 'p') ORDER BY 1`,
-    )
-  ).map((r) => String(r.name));
+  tenantTables = await tenantTablesOf(t.db);
 });
 afterAll(() => t.close());
 

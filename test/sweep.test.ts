@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteSpec } from '../src/core/http.ts';
 import { DEVICE_PERMISSIONS, ROLE_PERMISSIONS, TENANT_ROLES, type TenantRole } from '../src/identity/permissions.ts';
 import type { SeededTenant } from '../src/platform/demo.ts';
-import { Client, testApp, type TestApp } from './harness.ts';
+import { Client, tenantTablesOf, testApp, type TestApp } from './harness.ts';
 
 /**
  * The cross-tenant sweep. It walks the route table the server registered (not a list kept here), so a route added
@@ -122,14 +122,7 @@ beforeAll(async () => {
   b = { tenant: tb, host: `${tb.slug}.localhost`, people: new Map() };
   routes = t.app.brigade.routes;
 
-  const tables = (
-    await t.db.admin(
-      `SELECT c.relname AS name FROM pg_class c
-         JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
-         JOIN pg_attribute at ON at.attrelid = c.oid AND at.attname = 'tenant_id' AND NOT at.attisdropped
-        WHERE c.relkind IN ('r', 'p') ORDER BY 1`,
-    )
-  ).map((r) => String(r.name));
+  const tables = await tenantTablesOf(t.db);
   if (!tables.includes('locations')) throw new Error('the catalog lists no tenant tables');
   const row = `(to_jsonb(x) - 'last_seen_at' - 'idle_expires_at')::text`;
   fingerprintSql = tables
