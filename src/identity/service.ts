@@ -16,6 +16,7 @@ import {
   type TenantRole,
 } from './permissions.ts';
 import { hashSecret, passwordProblem, verifySecret } from './secrets.ts';
+import { locationExists } from '../org/service.ts';
 import type { SessionCache } from './session-cache.ts';
 
 export const TOKEN_PREFIX = { session: 'bs_', kiosk: 'bk_', invitation: 'bi_', reset: 'br_' } as const;
@@ -278,9 +279,15 @@ export function assertPassword(password: string, field: string): void {
 
 // ------------------------------------------------------------------ kiosks and PIN
 
+/** Locations belong to org: asked through its service, never read from its table. */
+async function assertLocation(tx: TenantTx, id: string): Promise<void> {
+  if (!(await locationExists(tx, id))) {
+    throw errors.validation([{ field: 'body.location_id', code: 'not_found', message: 'location does not exist' }]);
+  }
+}
+
 export async function registerKiosk(tx: TenantTx, createdBy: string | null, input: { location_id: string; name: string }) {
-  const [loc] = await tx.query(`SELECT 1 FROM locations WHERE tenant_id = $1 AND id = $2`, [tx.tenantId, input.location_id]);
-  if (!loc) throw errors.validation([{ field: 'body.location_id', code: 'not_found', message: 'location does not exist' }]);
+  await assertLocation(tx, input.location_id);
   const { token, hash } = issueToken(TOKEN_PREFIX.kiosk, tx.tenantId);
   const id = uuidv7();
   const [row] = await tx.query<KioskRow>(
@@ -393,8 +400,7 @@ export async function invite(
     throw errors.validation([{ field: 'body.location_id', code: 'required', message: `a ${input.role} works at a location: give location_id` }]);
   }
   if (locationId) {
-    const [loc] = await tx.query(`SELECT 1 FROM locations WHERE tenant_id = $1 AND id = $2`, [tx.tenantId, locationId]);
-    if (!loc) throw errors.validation([{ field: 'body.location_id', code: 'not_found', message: 'location does not exist' }]);
+    await assertLocation(tx, locationId);
     if (!inviter.at('identity.invitation.create', locationId)) throw errors.forbidden('identity.invitation.create');
   } else if (inviter.scope('identity.invitation.create') !== 'all') {
     throw errors.forbidden('identity.invitation.create');

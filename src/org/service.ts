@@ -47,6 +47,15 @@ export async function getLocation(tx: TenantTx, id: string, scope: LocationScope
   return view(row);
 }
 
+/** For other modules that refer to a location: does it exist in this tenant? */
+export async function locationExists(tx: TenantTx, id: string): Promise<boolean> {
+  const [row] = await tx.db
+    .select({ id: locations.id })
+    .from(locations)
+    .where(and(eq(locations.tenantId, tx.tenantId), eq(locations.id, id)));
+  return Boolean(row);
+}
+
 export async function createLocationRow(tx: TenantTx, input: z.infer<typeof createLocation>) {
   const [row] = await tx.db
     .insert(locations)
