@@ -199,10 +199,10 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
   app.decorateRequest('hostTenant', null);
   app.decorateRequest('principal', null);
   app.decorateRequest('platformPrincipal', null);
-  app.decorateRequest('tenantSlugFromPath', null);
   app.addHook('onRequest', async (req) => {
-    req.tenantSlugFromPath = (req.raw as { brigadeSlug?: string }).brigadeSlug ?? null;
-    if (req.url.startsWith('/api/v1/')) req.hostTenant = await tenants.byHost(req.hostname, req.tenantSlugFromPath);
+    // The host (or the /t/{slug} prefix rewriteUrl took off) chooses the tenant; credentials are checked per route.
+    const pathSlug = (req.raw as { brigadeSlug?: string }).brigadeSlug ?? null;
+    if (req.url.startsWith('/api/v1/')) req.hostTenant = await tenants.byHost(req.hostname, pathSlug);
   });
   app.addHook('onResponse', async (req, reply) => {
     httpDuration.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
@@ -262,7 +262,6 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
   registerRoutes(app, specs, {
     db,
     resolvers: {
-      tenantByHost: (host, slug) => tenants.byHost(host, slug),
       tenantById: (id) => tenants.byId(id),
       principal: async (req) => {
         const b = bearer(req);

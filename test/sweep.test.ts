@@ -74,6 +74,16 @@ async function holder(biz: Business, permission: string): Promise<Client> {
   return person(biz, role);
 }
 
+/** Creates the resource a route's :id names in business A, or records that no fixture can. */
+async function createInA(spec: RouteSpec, problems: string[]): Promise<string | null> {
+  const create = fixtures.get(spec.resource ?? '');
+  if (!create) {
+    problems.push(`${nameOf(spec)}: no fixture creates "${spec.resource}"`);
+    return null;
+  }
+  return create({ client: await person(a, 'owner'), tenant: a.tenant });
+}
+
 function pathOf(spec: RouteSpec, id: string): string {
   const others = [...spec.url.matchAll(/:([A-Za-z_]\w*)/g)].map((m) => m[1]).filter((p) => p !== 'id');
   if (others.length) throw new Error(`${nameOf(spec)}: the sweep fills only :id; teach it how to fill :${others.join(', :')}`);
@@ -162,12 +172,8 @@ describe('the cross-tenant sweep over every registered route', () => {
     expect(swept.length).toBeGreaterThan(0);
     for (const spec of swept) {
       if (spec.access !== 'tenant') continue;
-      const create = fixtures.get(spec.resource ?? '');
-      if (!create) {
-        problems.push(`${nameOf(spec)}: no fixture creates "${spec.resource}"`);
-        continue;
-      }
-      const id = await create({ client: await person(a, 'owner'), tenant: a.tenant });
+      const id = await createInA(spec, problems);
+      if (!id) continue;
       const body = bodyOf(spec, await versionOf(spec, id));
       const outsider = await holder(b, spec.permission);
       const before = await fingerprint(a.tenant.id);
@@ -195,12 +201,8 @@ describe('the cross-tenant sweep over every registered route', () => {
       // When every tenant role holds the permission (GET /locations/:id needs org.location.read, which all hold)
       // there is nobody inside the business to refuse; the 404 sweep above still covers the route.
       if (lacking.length === 0) continue;
-      const create = fixtures.get(spec.resource ?? '');
-      if (!create) {
-        problems.push(`${nameOf(spec)}: no fixture creates "${spec.resource}"`);
-        continue;
-      }
-      const id = await create({ client: await person(a, 'owner'), tenant: a.tenant });
+      const id = await createInA(spec, problems);
+      if (!id) continue;
       const body = bodyOf(spec, await versionOf(spec, id));
       const people = await Promise.all(lacking.map((role) => person(a, role)));
       const before = await fingerprint(a.tenant.id);

@@ -5,7 +5,7 @@ import { z, type ZodType } from 'zod';
 import type { Principal, PlatformPrincipal } from './access.ts';
 import { writeAudit, writePlatformAudit, type AuditEntry, type RequestMeta } from './audit.ts';
 import type { Actor, Database, PlatformTx, TenantTx } from './db/tx.ts';
-import { AppError, errors } from './errors.ts';
+import { errors, type AppError } from './errors.ts';
 
 /**
  * How a route is reached:
@@ -127,7 +127,6 @@ export function route<P extends ZodType | undefined = undefined, Q extends ZodTy
 
 /** What core needs from the modules that know tenants and credentials. */
 export interface Resolvers {
-  tenantByHost(host: string, pathSlug: string | null): Promise<HostTenant | null>;
   tenantById(id: string): Promise<HostTenant | null>;
   principal(req: FastifyRequest): Promise<Principal | null>;
   platformPrincipal(req: FastifyRequest): Promise<PlatformPrincipal | null>;
@@ -138,7 +137,6 @@ declare module 'fastify' {
     hostTenant: HostTenant | null;
     principal: Principal | null;
     platformPrincipal: PlatformPrincipal | null;
-    tenantSlugFromPath: string | null;
   }
   interface FastifyContextConfig {
     brigade?: RouteSpec;
@@ -148,7 +146,7 @@ declare module 'fastify' {
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 const LIVE_TENANT = new Set(['trial', 'active', 'past_due']);
 
-export function requestMeta(req: FastifyRequest): RequestMeta {
+function requestMeta(req: FastifyRequest): RequestMeta {
   const ua = req.headers['user-agent'];
   return { ip: req.ip ?? null, userAgent: typeof ua === 'string' ? ua : null, requestId: String(req.id) };
 }
@@ -344,4 +342,3 @@ async function claimIdempotencyKey(
   return { status: stored.status_code, response: stored.response };
 }
 
-export { AppError };

@@ -13,8 +13,6 @@ export interface Actor {
   label: string;
 }
 
-export type Rows<R> = R[];
-
 export interface Tx {
   query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
   /** Drizzle over this transaction, for typed queries. */
