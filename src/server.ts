@@ -1,6 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
+import fastifyStatic from '@fastify/static';
 import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -8,6 +9,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Redis } from 'ioredis';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import client from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
@@ -151,7 +155,7 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
   });
   // Security headers from helmet, computed once: they are the same for every answer, and @fastify/helmet rebuilt
   // them per request (6.5 % of the request path's CPU in the benchmark's profile).
-  const securityHeaders = await helmetHeaders();
+  const securityHeaders = await helmetHeaders(secure);
   app.addHook('onRequest', async (_req, reply) => {
     reply.headers(securityHeaders);
   });
@@ -247,7 +251,26 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
     else req.log.error({ err }, 'unhandled error');
     return send(500, 'internal_error', config.NODE_ENV === 'development' ? `Internal error: ${err.message}` : 'Something went wrong on our side. The request id identifies it.');
   });
+  // The web app: its hashed assets as files, and index.html for every other page address, so a reload of
+  // /locations/… works. The same page serves every tenant; the tenant comes from the address the API is called on.
+  const web = await webApp();
+  if (web) {
+    await app.register(fastifyStatic, {
+      root: web.root,
+      prefix: '/assets/',
+      wildcard: false,
+      index: false,
+      decorateReply: false,
+      serveDotFiles: false,
+      // File names carry a hash of their content, so a browser may keep them for good.
+      maxAge: '365d',
+      immutable: true,
+    });
+  }
   app.setNotFoundHandler((req, reply) => {
+    if (web && (req.method === 'GET' || req.method === 'HEAD') && !req.url.startsWith('/api/') && !/\.[a-z0-9]+$/i.test(req.url.split('?')[0]!)) {
+      return reply.code(200).type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(web.index);
+    }
     reply.code(404).type('application/problem+json').send(problem(404, 'route_not_found', `No route ${req.method} ${req.url}.`, { request_id: String(req.id) }));
   });
 
@@ -287,6 +310,16 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
     if (!opts.driver) await driver.close();
   });
   return app;
+}
+
+/** The built web app (web/dist), or null when it was not built: the API works without it. */
+async function webApp(): Promise<{ root: string; index: string } | null> {
+  const dist = fileURLToPath(new URL('../web/dist/', import.meta.url));
+  try {
+    return { root: join(dist, 'assets'), index: await readFile(join(dist, 'index.html'), 'utf8') };
+  } catch {
+    return null;
+  }
 }
 
 function healthRoutes(driver: Driver, metrics: client.Registry): RouteSpec[] {
@@ -342,7 +375,7 @@ function healthRoutes(driver: Driver, metrics: client.Registry): RouteSpec[] {
   ];
 }
 
-function helmetHeaders(): Promise<Record<string, string>> {
+function helmetHeaders(secure: boolean): Promise<Record<string, string>> {
   const headers: Record<string, string> = {};
   const res = {
     setHeader: (k: string, v: string) => void (headers[k.toLowerCase()] = String(v)),
@@ -350,7 +383,8 @@ function helmetHeaders(): Promise<Record<string, string>> {
   };
   const middleware = helmet({
     contentSecurityPolicy: {
-      directives: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"] },
+      // Over plain http (development on {slug}.localhost) asking the browser to upgrade would break every asset.
+      directives: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"], upgradeInsecureRequests: secure ? [] : null },
     },
   });
   return new Promise((resolve, reject) =>

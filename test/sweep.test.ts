@@ -219,11 +219,12 @@ describe('the cross-tenant sweep over every registered route', () => {
 
   it('lists never show another business’s rows', async () => {
     const problems: string[] = [];
-    const lists = routes.filter((s) => s.access === 'tenant' && s.method === 'GET' && !hasParams(s));
+    // Cross-tenant reads (the business switcher) are lists too: B's people must not see A in them either.
+    const lists = routes.filter((s) => (s.access === 'tenant' || s.access === 'tenant_cross') && s.method === 'GET' && !hasParams(s));
     expect(lists.length).toBeGreaterThan(3);
     let ownSeen = 0;
     for (const spec of lists) {
-      if (spec.access !== 'tenant') continue;
+      if (spec.access !== 'tenant' && spec.access !== 'tenant_cross') continue;
       const r = await (await holder(b, spec.permission)).get(spec.url);
       if (r.statusCode !== 200) {
         problems.push(`${nameOf(spec)}: business B got ${said(r)}`);
@@ -272,7 +273,7 @@ describe('the cross-tenant sweep over every registered route', () => {
 
   it('a credential of one business is refused on another business’s address, on every tenant route', async () => {
     const problems: string[] = [];
-    const tenantRoutes = routes.filter((s) => s.access === 'tenant');
+    const tenantRoutes = routes.filter((s) => s.access === 'tenant' || s.access === 'tenant_cross');
     const owner = await person(a, 'owner');
     const kiosk = await device(a);
     const before = [await fingerprint(a.tenant.id), await fingerprint(b.tenant.id)];

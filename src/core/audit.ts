@@ -172,3 +172,12 @@ export async function verifyAudit(tx: TenantTx) {
   if (totals && totals.head_hash !== totals.last_hash) return { ok: false, checked, first_broken_seq: totals.last_seq, reason: 'link_broken' };
   return { ok: true, checked, first_broken_seq: null, reason: null };
 }
+
+/** What one person did, newest first: their own trail, readable without the audit permission. */
+export async function listOwnActivity(tx: TenantTx, actorId: string, limit: number) {
+  return tx.query<{ seq: number; at: Date; action: string; resource_type: string; resource_id: string | null; location_id: string | null; risk: Risk }>(
+    `SELECT seq, at, action, resource_type, resource_id, location_id, risk FROM audit_log
+      WHERE tenant_id = $1 AND actor_id = $2 ORDER BY seq DESC LIMIT $3`,
+    [tx.tenantId, actorId, limit],
+  );
+}

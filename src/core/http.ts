@@ -15,7 +15,7 @@ import { errors, type AppError } from './errors.ts';
  * - platform: a platform credential and a platform permission; cross-tenant, audited in the platform log;
  * - platform_public: the platform path without a credential (platform sign-in only).
  */
-export type Access = 'none' | 'public' | 'tenant' | 'platform' | 'platform_public';
+export type Access = 'none' | 'public' | 'tenant' | 'tenant_cross' | 'platform' | 'platform_public';
 
 const FAIL = Symbol('fail after commit');
 
@@ -41,6 +41,10 @@ export interface HostTenant {
   slug: string;
   name: string;
   status: string;
+  locale: string;
+  currency: string;
+  time_zone: string;
+  brand_color: string;
 }
 
 export interface RateLimitSpec {
@@ -110,6 +114,18 @@ export type RouteSpec<P extends ZodType | undefined = any, Q extends ZodType | u
       access: 'tenant';
       permission: string;
       handler: (ctx: TenantRouteContext<Infer<P>, Infer<Q>, Infer<B>> & { principal: Principal }) => Promise<z.output<R>>;
+    })
+  | (BaseSpec<P, Q, B, R> & {
+      /**
+       * Signed in to a tenant like `tenant`, for a read that by its nature spans tenants (the businesses where the
+       * person's own email has an account). It runs on the platform path instead of a tenant transaction, only as
+       * GET, and says why in `crossTenant`.
+       */
+      access: 'tenant_cross';
+      permission: string;
+      method: 'GET';
+      crossTenant: string;
+      handler: (ctx: RouteContext<Infer<P>, Infer<Q>, Infer<B>> & { tx: PlatformTx; tenant: HostTenant; principal: Principal }) => Promise<z.output<R>>;
     })
   | (BaseSpec<P, Q, B, R> & {
       access: 'platform';
@@ -228,6 +244,9 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: R
 
       const tenant = req.hostTenant!;
       const principal = req.principal ?? null;
+      if (spec.access === 'tenant_cross') {
+        return finish(await db.withPlatform(actorOf(principal), (tx) => spec.handler({ ...base, tx, tenant, principal: principal! } as never)));
+      }
       const write = !SAFE.has(req.method);
       return finish(
         rethrowFailure(await db.withTenant(tenant.id, actorOf(principal), write ? 'write' : 'read', async (tx) => {

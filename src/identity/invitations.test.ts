@@ -28,7 +28,7 @@ async function inviteAndReceive(by: Client, tenant: SeededTenant, body: { email:
   expect(r.statusCode, r.body).toBe(201);
   await t.app.brigade.jobs.drain();
   const message = await mail.next((m) => m.to.includes(body.email));
-  const link = new RegExp(`http://${tenant.slug}\\.localhost:3000/invite/(bi_[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+)`).exec(message.text);
+  const link = new RegExp(`http://${tenant.slug}\\.localhost:3000/invite#(bi_[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+)`).exec(message.text);
   expect(link, message.text).not.toBeNull();
   return { invitation: r.json(), message, token: link![1]! };
 }

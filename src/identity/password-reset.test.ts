@@ -30,7 +30,7 @@ async function receiveResetLink(tenant: SeededTenant, email: string): Promise<st
   await t.app.brigade.jobs.drain();
   const message = await mail.next((m) => m.to.includes(email));
   expect(message.subject).toBe(`Reset your ${tenant.name} password`);
-  const link = new RegExp(`http://${tenant.slug}\\.localhost:3000/reset/(br_[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+)`).exec(message.text);
+  const link = new RegExp(`http://${tenant.slug}\\.localhost:3000/reset#(br_[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+)`).exec(message.text);
   expect(link, message.text).not.toBeNull();
   return link![1]!;
 }

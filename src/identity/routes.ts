@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { route, failAfterCommit } from '../core/http.ts';
-import { writeAudit } from '../core/audit.ts';
+import { listOwnActivity, writeAudit } from '../core/audit.ts';
 import { AppError, errors } from '../core/errors.ts';
 import { idParams } from '../core/schemas.ts';
 import type { Jobs } from '../core/jobs.ts';
 import type { SessionCookies } from './cookies.ts';
 import * as s from './schemas.ts';
 import * as service from './service.ts';
+import { otherBusinesses } from '../platform/service.ts';
 
 const tags = ['auth'];
 // Sign-in, reset and PIN have their own counters, per client address (and per email where one is given).
@@ -41,6 +42,23 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       noIdempotency: 'the body carries a secret',
       handler: async ({ tx, body, meta, reply, audit }) => {
         const outcome = await service.signIn(tx, body.email, body.password, deps.session, meta);
+        if (!outcome.ok && outcome.locked) {
+          const { retryAfterSeconds, justLocked } = outcome.locked;
+          await audit({
+            action: justLocked ? 'auth.account_locked' : 'auth.sign_in_refused_locked',
+            resourceType: 'user',
+            resourceId: outcome.userId,
+            risk: justLocked ? 'high' : 'medium',
+            changes: { email: body.email },
+          });
+          return failAfterCommit(
+            errors.locked(
+              'account_locked',
+              `Too many wrong passwords: this account is locked for ${Math.ceil(retryAfterSeconds / 60)} minutes. Reset the password by email to unlock it now.`,
+              retryAfterSeconds,
+            ),
+          );
+        }
         if (!outcome.ok) {
           await audit({
             action: 'auth.sign_in_failed',
@@ -76,6 +94,48 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       handler: async ({ tx, principal, tenant }) => {
         const me = await service.whoAmI(tx, principal);
         return { ...me, tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name } };
+      },
+    }),
+    route({
+      method: 'PATCH',
+      url: '/api/v1/auth/profile',
+      summary: 'Change my name',
+      tags,
+      access: 'tenant',
+      permission: 'identity.self',
+      body: s.profileBody,
+      example: { name: 'Ana Lopez' },
+      response: s.profile,
+      handler: async ({ tx, principal, body, audit }) => {
+        if (principal.kind !== 'session') throw errors.forbidden('profile change from a kiosk');
+        const { after, changes } = await service.updateProfile(tx, principal.userId!, body);
+        await audit({ action: 'identity.profile_updated', resourceType: 'user', resourceId: after.id, changes });
+        return after;
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/auth/activity',
+      summary: 'What I did recently (my own audit records, newest first)',
+      tags,
+      access: 'tenant',
+      permission: 'identity.self',
+      query: z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(20) }),
+      response: s.activity,
+      handler: async ({ tx, principal, query }) => ({ items: await listOwnActivity(tx, principal.userId!, query.limit) }),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/auth/businesses',
+      summary: 'The other businesses where my email has an account, for switching between them',
+      tags,
+      access: 'tenant_cross',
+      permission: 'identity.self',
+      crossTenant: 'the businesses where the signed-in person\'s own email has an account span tenants',
+      response: s.businesses,
+      handler: async ({ tx, principal, tenant }) => {
+        const items = await otherBusinesses(tx, principal.label, tenant.id);
+        return { items: items.map((b) => ({ ...b, url: deps.tenantUrl(b.slug) })) };
       },
     }),
     route({

@@ -74,3 +74,22 @@ export const user = z.object({
 
 export const platformSignInBody = z.strictObject({ email, password: z.string().min(1).max(128) });
 export const platformSignedIn = z.object({ user_id: uuid, csrf_token: z.string() });
+
+export const profileBody = z.strictObject({ name: text(120) });
+export const profile = z.object({ id: uuid, email: z.string(), name: z.string() });
+
+export const activity = z.object({
+  items: z.array(
+    z.object({
+      seq: z.number().int(),
+      at: instant,
+      action: z.string(),
+      resource_type: z.string(),
+      resource_id: z.string().nullable(),
+      location_id: uuid.nullable(),
+      risk: z.enum(['low', 'medium', 'high', 'critical']),
+    }),
+  ),
+});
+
+export const businesses = z.object({ items: z.array(z.object({ slug: z.string(), name: z.string(), url: z.string() })) });

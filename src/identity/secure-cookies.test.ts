@@ -61,6 +61,6 @@ describe('cookies over HTTPS', () => {
     expect((await owner.post('/api/v1/invitations', { email: 'https.invitee@example.com', role: 'auditor' })).statusCode).toBe(201);
     await t.app.brigade.jobs.drain();
     const [m] = await t.db.admin(`SELECT body FROM outbox_messages WHERE to_address = 'https.invitee@example.com'`);
-    expect(String(m!.body)).toContain(`https://${bistro.slug}.brigade.example/invite/bi_`);
+    expect(String(m!.body)).toContain(`https://${bistro.slug}.brigade.example/invite#bi_`);
   });
 });

@@ -2,6 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Principal, PlatformPrincipal } from '../core/access.ts';
 import type { Database, PlatformTx, TenantTx } from '../core/db/tx.ts';
 import { errors } from '../core/errors.ts';
+import { diff } from '../core/audit.ts';
 import { issuePlatformToken, issueToken, parsePlatformToken, parseToken } from '../core/tokens.ts';
 import type { Mailer } from '../integrations/mail.ts';
 import {
@@ -186,8 +187,17 @@ async function createSession(
   return { token, sessionId: id, expiresAt: row!.expires_at };
 }
 
-export type SignInOutcome = { ok: true; session: NewSession; userId: string } | { ok: false; userId: string | null };
+export const SIGN_IN_MAX_FAILURES = 20;
+export const SIGN_IN_LOCK_MINUTES = 15;
 
+export type SignInOutcome =
+  | { ok: true; session: NewSession; userId: string }
+  | { ok: false; userId: string | null; locked?: { retryAfterSeconds: number; justLocked: boolean } };
+
+/**
+ * Password sign-in. Wrong passwords are counted per account as well as per address (the route's rate limit), so
+ * guessing spread over many addresses still locks the account for a while; a reset by email lifts the lock.
+ */
 export async function signIn(
   tx: TenantTx,
   email: string,
@@ -195,12 +205,30 @@ export async function signIn(
   policy: SessionPolicy,
   meta: { ip: string | null; userAgent: string | null },
 ): Promise<SignInOutcome> {
-  const [user] = await tx.query<{ id: string; password_hash: string | null; status: string }>(
-    `SELECT id, password_hash, status FROM users WHERE tenant_id = $1 AND email = $2`,
+  const [user] = await tx.query<{ id: string; password_hash: string | null; status: string; failures: number; locked_for: number | null }>(
+    `SELECT id, password_hash, status, sign_in_failures AS failures,
+            CASE WHEN sign_in_locked_until > now() THEN ceil(extract(epoch FROM sign_in_locked_until - now()))::int END AS locked_for
+       FROM users WHERE tenant_id = $1 AND email = $2 FOR UPDATE`,
     [tx.tenantId, email],
   );
+  // The hash is checked even when the answer is already known, so timing does not tell a locked account apart.
   const ok = await verifySecret(user?.password_hash, password);
-  if (!user || !ok || user.status !== 'active') return { ok: false, userId: user?.id ?? null };
+  if (!user) return { ok: false, userId: null };
+  if (user.locked_for !== null) return { ok: false, userId: user.id, locked: { retryAfterSeconds: user.locked_for, justLocked: false } };
+  if (!ok || user.status !== 'active') {
+    if (user.status !== 'active') return { ok: false, userId: user.id };
+    const failures = user.failures + 1;
+    if (failures >= SIGN_IN_MAX_FAILURES) {
+      await tx.query(
+        `UPDATE users SET sign_in_failures = 0, sign_in_locked_until = now() + make_interval(mins => $3) WHERE tenant_id = $1 AND id = $2`,
+        [tx.tenantId, user.id, SIGN_IN_LOCK_MINUTES],
+      );
+      return { ok: false, userId: user.id, locked: { retryAfterSeconds: SIGN_IN_LOCK_MINUTES * 60, justLocked: true } };
+    }
+    await tx.query(`UPDATE users SET sign_in_failures = $3 WHERE tenant_id = $1 AND id = $2`, [tx.tenantId, user.id, failures]);
+    return { ok: false, userId: user.id };
+  }
+  if (user.failures > 0) await tx.query(`UPDATE users SET sign_in_failures = 0 WHERE tenant_id = $1 AND id = $2`, [tx.tenantId, user.id]);
   return { ok: true, session: await createSession(tx, user.id, 'password', policy, meta), userId: user.id };
 }
 
@@ -245,6 +273,17 @@ export async function whoAmI(tx: TenantTx, principal: Principal) {
     if (s === 'all' || s.length) permissions[p] = s;
   }
   return { user: u, roles, permissions, kind: principal.kind, kiosk_id: principal.kioskId };
+}
+
+/** A person changes their own name; answers what the audit record needs. */
+export async function updateProfile(tx: TenantTx, userId: string, input: { name: string }) {
+  const [before] = await tx.query<{ name: string }>(`SELECT name FROM users WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tx.tenantId, userId]);
+  if (!before) throw errors.unauthenticated();
+  const [after] = await tx.query<{ id: string; email: string; name: string }>(
+    `UPDATE users SET name = $3, version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING id, email, name`,
+    [tx.tenantId, userId, input.name],
+  );
+  return { after: after!, changes: diff(before, input) };
 }
 
 export async function changePassword(tx: TenantTx, sessions: SessionRowCache, userId: string, sessionId: string | null, current: string, next: string): Promise<number> {
@@ -412,7 +451,8 @@ export async function invite(
      VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(days => $8)) RETURNING ${INVITATION_COLUMNS}`,
     [tx.tenantId, id, input.email, input.role, locationId, hash, inviter.userId, INVITATION_DAYS],
   );
-  const link = `${deps.tenantUrl(tenant.slug)}/invite/${token}`;
+  // The token travels in the fragment, which browsers never send: it stays out of access logs and Referer headers.
+  const link = `${deps.tenantUrl(tenant.slug)}/invite#${token}`;
   await deps.mailer.queue(tx, {
     to: input.email,
     subject: `You are invited to ${tenant.name} on Brigade`,
@@ -486,7 +526,7 @@ export async function sendPasswordReset(tx: TenantTx, deps: IdentityDeps, tenant
   await deps.mailer.queue(tx, {
     to: email,
     subject: `Reset your ${tenant.name} password`,
-    body: `Someone asked to reset the password of ${email} at ${tenant.name}.\n\nChoose a new password here (the link works once, for ${RESET_MINUTES} minutes):\n${deps.tenantUrl(tenant.slug)}/reset/${token}\n\nIf it was not you, ignore this mail.`,
+    body: `Someone asked to reset the password of ${email} at ${tenant.name}.\n\nChoose a new password here (the link works once, for ${RESET_MINUTES} minutes):\n${deps.tenantUrl(tenant.slug)}/reset#${token}\n\nIf it was not you, ignore this mail.`,
   });
   return user.id;
 }
@@ -502,7 +542,8 @@ export async function confirmPasswordReset(tx: TenantTx, sessions: SessionRowCac
   );
   if (!reset) throw invalid();
   await tx.query(
-    `UPDATE users SET password_hash = $3, pin_failures = 0, version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+    `UPDATE users SET password_hash = $3, pin_failures = 0, sign_in_failures = 0, sign_in_locked_until = NULL, version = version + 1, updated_at = now()
+      WHERE tenant_id = $1 AND id = $2`,
     [tx.tenantId, reset.user_id, await hashSecret(password)],
   );
   // Older unused links die with this one.

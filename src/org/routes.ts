@@ -1,11 +1,27 @@
 import { idParams, page, pageQuery } from '../core/schemas.ts';
 import { route } from '../core/http.ts';
-import { createLocation, location, updateLocation } from './schemas.ts';
+import { business, createLocation, location, updateLocation } from './schemas.ts';
 import * as service from './service.ts';
 
 const tags = ['locations'];
 
 export const routes = [
+  route({
+    method: 'GET',
+    url: '/api/v1/tenant',
+    summary: 'The business at this address: name, branding, locale, currency (no sign-in; the sign-in page shows it)',
+    tags: ['business'],
+    access: 'public',
+    response: business,
+    handler: async ({ tenant }) => ({
+      slug: tenant.slug,
+      name: tenant.name,
+      locale: tenant.locale,
+      currency: tenant.currency,
+      time_zone: tenant.time_zone,
+      brand_color: tenant.brand_color,
+    }),
+  }),
   route({
     method: 'GET',
     url: '/api/v1/locations',

@@ -24,3 +24,13 @@ export const updateLocation = z.strictObject({
   address: text(500).nullable().optional(),
   time_zone: timeZone.optional(),
 });
+
+/** What anyone at the business's address may know: its name, colour, and how it writes dates and money. */
+export const business = z.object({
+  slug: z.string(),
+  name: z.string(),
+  locale: z.string(),
+  currency: z.string(),
+  time_zone: z.string(),
+  brand_color: z.string(),
+});

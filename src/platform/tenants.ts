@@ -45,7 +45,7 @@ export class TenantDirectory {
     let query = this.pending.get(key);
     if (!query) {
       query = this.db
-        .withPlatform(SYSTEM, (tx) => tx.query<HostTenant>(`SELECT id, slug, name, status FROM tenants WHERE ${where} AND status <> 'purged'`, [value]))
+        .withPlatform(SYSTEM, (tx) => tx.query<HostTenant>(`SELECT id, slug, name, status, locale, currency, time_zone, brand_color FROM tenants WHERE ${where} AND status <> 'purged'`, [value]))
         .then(([row]) => {
           if (this.cache.size > 10_000) this.cache.clear();
           this.cache.set(key, { at: Date.now(), tenant: row ?? null });
