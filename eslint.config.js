@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 export default tseslint.config(
   { ignores: ['node_modules', 'data', 'dist', 'web/dist', 'test-artifacts'] },
@@ -15,6 +16,11 @@ export default tseslint.config(
         { selector: "CallExpression[callee.property.name='skip']", message: 'Skipped tests must not be committed.' },
       ],
     },
+  },
+  {
+    // The web app: hooks called in the same order on every render, effects that list what they read.
+    files: ['web/src/**/*.{ts,tsx}'],
+    ...reactHooks.configs.flat.recommended,
   },
   {
     // Tenant code reaches the database only through the tenant-bound transaction.

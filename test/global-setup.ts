@@ -1,4 +1,6 @@
 import pg from 'pg';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../src/core/db/migrate.ts';
 import { pgDriver } from '../src/core/db/driver.ts';
@@ -14,6 +16,8 @@ declare module 'vitest' {
  * file then gets its own copy. Without it, every file runs on its own in-memory PGlite.
  */
 export default async function setup(project: TestProject) {
+  // The browser tests drive the built app, so it is built from the sources under test first (about a second).
+  await build({ configFile: fileURLToPath(new URL('../web/vite.config.ts', import.meta.url)), logLevel: 'warn' });
   const url = process.env.DATABASE_URL;
   if (!url) {
     project.provide('pgTemplate', null);

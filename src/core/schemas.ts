@@ -30,8 +30,8 @@ export const text = (max: number, min = 1) =>
   z
     .string()
     .trim()
-    .min(min)
-    .max(max)
+    .min(min, min === 1 ? 'must not be empty' : `must be at least ${min} characters`)
+    .max(max, `must be at most ${max} characters`)
     // eslint-disable-next-line no-control-regex
     .refine((s) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(s), 'must not contain control characters')
     // A lone surrogate is not text: PostgreSQL would refuse it as invalid UTF-8.
