@@ -118,7 +118,8 @@ export function useBrowserApp(env: Record<string, string> = {}): BrowserApp {
       await page.getByLabel('Email').fill(`${role}@${tenant.slug}.brigade.test`);
       await page.getByLabel('Password').fill(PASSWORD);
       await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('navigation', { name: 'Main' }).waitFor();
+      // The sign-out button is in the signed-in header at every width (the menu folds away on a phone).
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
     },
   };
   return app;
