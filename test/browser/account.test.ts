@@ -108,7 +108,7 @@ describe('my account in the browser', () => {
     const page = await b.page();
     await b.signIn(page, cafe, 'compliance_officer');
     await page.goto(b.url(cafe, '/account'));
-    const sessions = page.getByRole('region', { name: 'Active sessions' });
+    const sessions = page.getByRole('region', { name: 'Active sessions', exact: true });
     const thisDevice = sessions.getByRole('row').filter({ hasText: 'This device' });
     await thisDevice.waitFor();
     expect(await thisDevice.count()).toBe(1);

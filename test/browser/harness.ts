@@ -28,8 +28,11 @@ export interface BrowserApp {
   browser: Browser;
   /** `http://{slug}.localhost:{port}{path}`: the business's own address, as a person would open it. */
   url(tenant: SeededTenant | string, path?: string): string;
-  /** A fresh browser (own cookies and storage) with one page; screenshotted if the test fails. */
-  page(opts?: { viewport?: keyof typeof VIEWPORTS }): Promise<Page>;
+  /**
+   * A fresh browser (own cookies and storage) with one page; screenshotted if the test fails. `bypassCSP` lets a
+   * test inject a checker script (axe) that the app's own Content-Security-Policy would rightly refuse.
+   */
+  page(opts?: { viewport?: keyof typeof VIEWPORTS; bypassCSP?: boolean }): Promise<Page>;
   /** Signs in through the sign-in page, as a person would, and waits for the signed-in layout. */
   signIn(page: Page, tenant: SeededTenant, role: TenantRole): Promise<void>;
 }
@@ -108,7 +111,7 @@ export function useBrowserApp(env: Record<string, string> = {}): BrowserApp {
     },
     url: (tenant, path = '/') => `http://${slugOf(tenant)}.localhost:${port}${path}`,
     async page(opts = {}) {
-      const context = await browser.newContext({ viewport: VIEWPORTS[opts.viewport ?? 'desktop'], locale: 'en-US' });
+      const context = await browser.newContext({ viewport: VIEWPORTS[opts.viewport ?? 'desktop'], locale: 'en-US', bypassCSP: opts.bypassCSP ?? false });
       context.setDefaultTimeout(10_000);
       contexts.push(context);
       return context.newPage();

@@ -248,7 +248,7 @@ function SessionsCard({ className }: { className?: string }) {
           data.items.length === 0 ? (
             <EmptyState>No active sessions.</EmptyState>
           ) : (
-            <Table caption="Active sessions" head={['Signed in with', 'Since', 'Last seen', 'Expires', 'IP address', 'Browser']}>
+            <Table caption="Signed-in devices" head={['Signed in with', 'Since', 'Last seen', 'Expires', 'IP address', 'Browser']}>
               {data.items.map((s) => (
                 <tr key={s.id}>
                   <Td>

@@ -183,7 +183,8 @@ export function Card({ title, children, className }: { title?: string; children:
 /** A table that scrolls sideways on a phone instead of squeezing its columns. */
 export function Table({ caption, head, children }: { caption: string; head: ReactNode[]; children: ReactNode }) {
   return (
-    <div className="overflow-x-auto rounded-lg border border-stone-200 bg-white">
+    // Focusable and named, so a keyboard user can scroll the table sideways on a phone too.
+    <div tabIndex={0} role="region" aria-label={caption} className="overflow-x-auto rounded-lg border border-stone-200 bg-white">
       <table className="min-w-full divide-y divide-stone-200 text-sm">
         <caption className="sr-only">{caption}</caption>
         <thead className="bg-stone-100 text-left text-xs font-semibold uppercase tracking-wide text-stone-600">

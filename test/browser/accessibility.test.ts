@@ -1,0 +1,89 @@
+import { createRequire } from 'node:module';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBrowserApp, type VIEWPORTS } from './harness.ts';
+import type { SeededTenant } from '../../src/platform/demo.ts';
+
+// axe-core, the standard automated WCAG checker, run inside the real pages.
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+const b = useBrowserApp();
+let cafe: SeededTenant;
+
+beforeAll(async () => {
+  cafe = await b.t.tenant();
+});
+
+interface Violation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** WCAG 2 A and AA violations of the page as it stands, serious or worse, as readable lines. */
+async function violations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: axePath });
+  const found = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: Violation[] }> } }).axe;
+    return (await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] })).violations;
+  });
+  return found
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${page.url()} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+async function check(page: Page, path: string, ready: (p: Page) => Promise<unknown>): Promise<string[]> {
+  await page.goto(b.url(cafe, path));
+  await ready(page);
+  return violations(page);
+}
+
+describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
+  for (const viewport of ['desktop', 'phone'] as (keyof typeof VIEWPORTS)[]) {
+    it(`the signed-out pages have labelled fields, names and enough contrast (${viewport})`, async () => {
+      const page = await b.page({ viewport, bypassCSP: true });
+      const heading = (p: Page) => p.getByRole('heading', { level: 1 }).waitFor();
+      const problems = [
+        ...(await check(page, '/sign-in', heading)),
+        ...(await check(page, '/forgot-password', heading)),
+        ...(await check(page, '/reset#br_not-a-real-token.x', heading)),
+        ...(await check(page, '/invite#bi_not-a-real-token.x', heading)),
+        ...(await check(page, '/kiosk', heading)),
+      ];
+      expect(problems).toEqual([]);
+    });
+
+    it(`the signed-in pages pass too (${viewport})`, async () => {
+      const page = await b.page({ viewport, bypassCSP: true });
+      await b.signIn(page, cafe, 'owner');
+      const problems: string[] = [];
+      for (const [path, name] of [
+        ['/', /Hello/],
+        ['/account', 'My account'],
+        ['/locations', 'Locations'],
+        ['/locations/new', 'New location'],
+        ['/people', 'People'],
+        ['/kiosks', 'Kiosks'],
+        ['/audit', 'Audit log'],
+      ] as const) {
+        // The page's own data loaded (no spinner left), so axe sees what a person sees.
+        problems.push(...(await check(page, path, async (p) => {
+          await p.getByRole('heading', { level: 1, name }).waitFor();
+          await p.getByRole('status').filter({ hasText: 'Loading' }).first().waitFor({ state: 'detached' }).catch(() => {});
+        })));
+      }
+      expect(problems).toEqual([]);
+    });
+  }
+
+  it('the kiosk PIN pad passes on a tablet', async () => {
+    const admin = await b.t.as(cafe, 'admin');
+    const token = (await admin.post('/api/v1/kiosks', { location_id: cafe.locationId, name: 'Bar tablet' })).json().device_token;
+    const page = await b.page({ viewport: 'tablet', bypassCSP: true });
+    await page.goto(b.url(cafe, `/kiosk#setup=${token}`));
+    await page.getByRole('button', { name: /Staff/ }).first().click();
+    await page.getByRole('button', { name: '5' }).waitFor();
+    expect(await violations(page)).toEqual([]);
+  });
+});
