@@ -36,14 +36,14 @@ describe('my account in the browser', () => {
     const form = page.getByRole('region', { name: 'Password' });
     const current = form.getByLabel('Current password');
     const next = form.getByLabel('New password', { exact: true });
-    const repeat = form.getByLabel('Repeat new password');
+    const repeat = form.getByLabel('New password again');
     const submit = form.getByRole('button', { name: 'Change password' });
 
     await current.fill(PASSWORD);
     await next.fill('plum tart on a tuesday');
     await repeat.fill('plum tart on a wednesday');
     await submit.click();
-    await form.getByText('The two new passwords are not the same.').waitFor();
+    await form.getByText('The two passwords are not the same.').waitFor();
 
     await current.fill('not my password');
     await repeat.fill('plum tart on a tuesday');

@@ -4,6 +4,7 @@ import { useMutation } from '@tanstack/react-query';
 import { api, ApiError } from '../lib/api';
 import { useBusiness, useSessionChanged } from '../lib/session';
 import { Alert, Button, Form, TextField } from '../ui';
+import { NewPasswordFields, useNewPassword } from '../ui/NewPassword';
 import { PublicFrame } from './PublicFrame';
 
 interface Accepted {
@@ -26,9 +27,8 @@ export function AcceptInvitationPage() {
   // The token rides in the fragment, which the browser never sends to a server.
   const [token] = useState(() => window.location.hash.slice(1));
   const [name, setName] = useState('');
-  const [password, setPassword] = useState('');
-  const [repeat, setRepeat] = useState('');
-  const [mismatch, setMismatch] = useState(false);
+  const newPassword = useNewPassword();
+  const password = newPassword.password;
   const [nameMissing, setNameMissing] = useState(false);
   const businessName = business?.name ?? 'Brigade';
 
@@ -102,8 +102,8 @@ export function AcceptInvitationPage() {
         onSubmit={() => {
           const missing = name.trim() === '';
           setNameMissing(missing);
-          setMismatch(password !== repeat);
-          if (missing || password !== repeat) return;
+          const same = newPassword.confirm();
+          if (missing || !same) return;
           accept.mutate();
         }}
         error={accept.isError && !nameError && !passwordError && !limited ? accept.error : undefined}
@@ -123,32 +123,12 @@ export function AcceptInvitationPage() {
           hint="As your colleagues know you; it appears on schedules and in the audit log."
           error={nameMissing ? 'Tell us your name.' : nameError}
         />
-        <TextField
+        <NewPasswordFields
+          state={newPassword}
           label="Password"
-          type="password"
-          name="new-password"
-          autoComplete="new-password"
-          required
-          value={password}
-          onChange={(e) => {
-            setPassword(e.target.value);
-            setMismatch(false);
-          }}
+          repeatLabel="Password again"
           hint="At least 8 characters. If you already have an account here, it keeps its current password."
           error={passwordError}
-        />
-        <TextField
-          label="Password again"
-          type="password"
-          name="new-password-repeat"
-          autoComplete="new-password"
-          required
-          value={repeat}
-          onChange={(e) => {
-            setRepeat(e.target.value);
-            setMismatch(false);
-          }}
-          error={mismatch ? 'The two passwords are not the same.' : undefined}
         />
         <Button type="submit" size="lg" busy={accept.isPending || (accept.isSuccess && accept.data.signed_in)}>
           Accept and sign in

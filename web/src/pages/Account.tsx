@@ -5,6 +5,7 @@ import { api, ApiError } from '../lib/api';
 import { useCurrentLocation, useSession, useSessionChanged, type Session } from '../lib/session';
 import { useFormat } from '../lib/format';
 import { Alert, Badge, Button, Card, EmptyState, Form, PageHeader, QueryView, Table, Td, TextField } from '../ui';
+import { NewPasswordFields, useNewPassword } from '../ui/NewPassword';
 
 interface SignedInSession {
   id: string;
@@ -94,15 +95,13 @@ function ProfileCard({ session }: { session: Session }) {
 function PasswordCard() {
   const client = useQueryClient();
   const [current, setCurrent] = useState('');
-  const [next, setNext] = useState('');
-  const [repeat, setRepeat] = useState('');
-  const [mismatch, setMismatch] = useState(false);
+  const newPassword = useNewPassword();
+  const next = newPassword.password;
   const change = useMutation({
     mutationFn: () => api.post<{ sessions_ended: number }>('/auth/password', { current_password: current, new_password: next }),
     onSuccess: () => {
       setCurrent('');
-      setNext('');
-      setRepeat('');
+      newPassword.clear();
       return client.invalidateQueries({ queryKey: ['account'] });
     },
   });
@@ -112,8 +111,7 @@ function PasswordCard() {
     <Card title="Password">
       <Form
         onSubmit={() => {
-          setMismatch(next !== repeat);
-          if (next !== repeat) return;
+          if (!newPassword.confirm()) return;
           change.mutate();
         }}
         error={general}
@@ -133,31 +131,10 @@ function PasswordCard() {
           onChange={(e) => setCurrent(e.target.value)}
           error={byField.current_password}
         />
-        <TextField
-          label="New password"
-          type="password"
-          name="new_password"
-          autoComplete="new-password"
-          required
-          minLength={8}
-          maxLength={128}
-          value={next}
-          onChange={(e) => setNext(e.target.value)}
+        <NewPasswordFields
+          state={newPassword}
           error={byField.new_password}
           hint="At least 8 characters; a few unrelated words make a strong one. Your other sessions will be signed out."
-        />
-        <TextField
-          label="Repeat new password"
-          type="password"
-          name="repeat_password"
-          autoComplete="new-password"
-          required
-          value={repeat}
-          onChange={(e) => {
-            setRepeat(e.target.value);
-            setMismatch(false);
-          }}
-          error={mismatch ? 'The two new passwords are not the same.' : undefined}
         />
         <div>
           <Button type="submit" busy={change.isPending}>

@@ -4,6 +4,7 @@ import { useMutation } from '@tanstack/react-query';
 import { api, ApiError } from '../lib/api';
 import { useBusiness } from '../lib/session';
 import { Alert, Button, Form, TextField } from '../ui';
+import { NewPasswordFields, useNewPassword } from '../ui/NewPassword';
 import { PublicFrame } from './PublicFrame';
 
 /** Field messages arrive as fragments ("must be an email address"); beside a field they read as a sentence. */
@@ -72,9 +73,8 @@ export function ForgotPasswordPage() {
 export function ResetPasswordPage() {
   // The token rides in the fragment, which the browser never sends to a server.
   const [token] = useState(() => window.location.hash.slice(1));
-  const [password, setPassword] = useState('');
-  const [repeat, setRepeat] = useState('');
-  const [mismatch, setMismatch] = useState(false);
+  const newPassword = useNewPassword();
+  const password = newPassword.password;
   const confirm = useMutation({
     mutationFn: () => api.post<{ ok: true }>('/auth/password-reset/confirm', { token, password }),
   });
@@ -133,42 +133,12 @@ export function ResetPasswordPage() {
     <PublicFrame title="Choose a new password">
       <Form
         onSubmit={() => {
-          if (password !== repeat) {
-            setMismatch(true);
-            return;
-          }
-          confirm.mutate();
+          if (newPassword.confirm()) confirm.mutate();
         }}
         error={confirm.isError && !shownElsewhere ? confirm.error : undefined}
       >
         {limited && <Alert title="Too many attempts">{err.message}</Alert>}
-        <TextField
-          label="New password"
-          type="password"
-          name="new-password"
-          autoComplete="new-password"
-          required
-          value={password}
-          onChange={(e) => {
-            setPassword(e.target.value);
-            setMismatch(false);
-          }}
-          hint="At least 8 characters. A few unrelated words make a strong one."
-          error={passwordError}
-        />
-        <TextField
-          label="New password again"
-          type="password"
-          name="new-password-repeat"
-          autoComplete="new-password"
-          required
-          value={repeat}
-          onChange={(e) => {
-            setRepeat(e.target.value);
-            setMismatch(false);
-          }}
-          error={mismatch ? 'The two passwords are not the same.' : undefined}
-        />
+        <NewPasswordFields state={newPassword} error={passwordError} />
         <Button type="submit" size="lg" busy={confirm.isPending}>
           Set the new password
         </Button>
