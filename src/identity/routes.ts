@@ -7,7 +7,6 @@ import type { Jobs } from '../core/jobs.ts';
 import type { SessionCookies } from './cookies.ts';
 import * as s from './schemas.ts';
 import * as service from './service.ts';
-import { otherBusinesses } from '../platform/service.ts';
 
 const tags = ['auth'];
 // Sign-in, reset and PIN have their own counters, per client address (and per email where one is given).
@@ -134,7 +133,7 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       crossTenant: 'the businesses where the signed-in person\'s own email has an account span tenants',
       response: s.businesses,
       handler: async ({ tx, principal, tenant }) => {
-        const items = await otherBusinesses(tx, principal.label, tenant.id);
+        const items = await service.otherBusinesses(tx, principal.label, tenant.id);
         return { items: items.map((b) => ({ ...b, url: deps.tenantUrl(b.slug) })) };
       },
     }),

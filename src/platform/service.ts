@@ -30,18 +30,3 @@ export async function tenantCount(tx: PlatformTx): Promise<number> {
   const [r] = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM tenants`);
   return r?.n ?? 0;
 }
-
-
-/**
- * The other live businesses where this email has an active account, for the business switcher. The caller passes
- * the signed-in person's own verified email (the credential's label), so it tells nobody about anyone else.
- * No index by email (every index leads with tenant_id): this rare read, cached by the app for minutes, may scan.
- */
-export async function otherBusinesses(tx: PlatformTx, email: string, exceptTenantId: string) {
-  return tx.query<{ slug: string; name: string }>(
-    `SELECT t.slug, t.name FROM users u JOIN tenants t ON t.id = u.tenant_id
-      WHERE u.email = $1 AND u.status = 'active' AND t.id <> $2 AND t.status IN ('trial', 'active', 'past_due')
-      ORDER BY t.name LIMIT 50`,
-    [email, exceptTenantId],
-  );
-}

@@ -1,7 +1,8 @@
 import type { Role } from './session';
 
-/** The roles in the order people think of them, with the words the pages use. */
-export const ROLES: readonly Role[] = ['owner', 'admin', 'location_manager', 'compliance_officer', 'manager', 'staff', 'auditor'];
+// The role matrix itself, from the server's own file (it imports nothing), so the pages never drift from it: the
+// server decides; the pages only avoid offering what it would refuse.
+export { INVITABLE_BY, LOCATION_SCOPED, TENANT_ROLES as ROLES } from '../../../src/identity/permissions.ts';
 
 export const roleNames: Record<Role, string> = {
   owner: 'Owner',
@@ -11,16 +12,4 @@ export const roleNames: Record<Role, string> = {
   manager: 'Manager',
   staff: 'Staff',
   auditor: 'Auditor',
-};
-
-// Mirrors src/identity/permissions.ts: the server decides; the pages only avoid offering what it would refuse.
-export const LOCATION_SCOPED: ReadonlySet<Role> = new Set(['location_manager', 'manager', 'staff']);
-export const INVITABLE_BY: Record<Role, readonly Role[]> = {
-  owner: ROLES,
-  admin: ['admin', 'location_manager', 'compliance_officer', 'manager', 'staff', 'auditor'],
-  location_manager: ['manager', 'staff'],
-  compliance_officer: [],
-  manager: [],
-  staff: [],
-  auditor: [],
 };

@@ -2,7 +2,8 @@ import { createContext, useContext, useEffect, useMemo, useState, type ReactNode
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, getAll, setCsrfToken } from './api';
 
-export type Role = 'owner' | 'admin' | 'location_manager' | 'compliance_officer' | 'manager' | 'staff' | 'auditor';
+export type { TenantRole as Role } from '../../../src/identity/permissions.ts';
+import type { TenantRole as Role } from '../../../src/identity/permissions.ts';
 
 export interface Session {
   user: { id: string; email: string; name: string; has_pin: boolean };

@@ -2,10 +2,11 @@ import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError } from '../lib/api';
-import { useCurrentLocation, useSession, useSessionChanged, type Session } from '../lib/session';
+import { useSession, useSessionChanged, type Session } from '../lib/session';
 import { useFormat } from '../lib/format';
 import { Alert, Badge, Button, Card, EmptyState, Form, PageHeader, QueryView, Table, Td, TextField } from '../ui';
 import { NewPasswordFields, useNewPassword } from '../ui/NewPassword';
+import { MyActivity } from './Activity';
 
 interface SignedInSession {
   id: string;
@@ -16,15 +17,6 @@ interface SignedInSession {
   ip: string | null;
   user_agent: string | null;
   current: boolean;
-}
-
-interface Activity {
-  at: string;
-  action: string;
-  resource_type: string;
-  resource_id: string | null;
-  location_id: string | null;
-  risk: 'low' | 'medium' | 'high' | 'critical';
 }
 
 /** Field errors go beside their fields; anything else (rate limit, network) above the button. */
@@ -287,42 +279,10 @@ function SignOutEverywhere() {
   );
 }
 
-const riskTone = { low: 'neutral', medium: 'warn', high: 'bad', critical: 'bad' } as const;
-
 function ActivityCard() {
-  const fmt = useFormat();
-  const { locations } = useCurrentLocation();
-  const activity = useQuery({ queryKey: ['account', 'activity'], queryFn: () => api.get<{ items: Activity[] }>('/auth/activity?limit=15') });
   return (
     <Card title="Recent activity">
-      <QueryView query={activity} loading="Loading your activity…">
-        {(data) =>
-          data.items.length === 0 ? (
-            <EmptyState>Nothing recorded yet.</EmptyState>
-          ) : (
-            <ol className="flex flex-col divide-y divide-stone-100 text-sm" aria-label="Your recent actions">
-              {data.items.map((a, i) => {
-                const where = a.location_id ? locations.find((l) => l.id === a.location_id)?.name : undefined;
-                return (
-                  <li key={i} className="flex flex-wrap items-baseline justify-between gap-x-3 gap-y-1 py-2">
-                    <span className="flex flex-wrap items-baseline gap-2">
-                      <span className="font-mono">{a.action}</span>
-                      {a.risk !== 'low' && <Badge tone={riskTone[a.risk]}>{a.risk}</Badge>}
-                      <span className="text-stone-600">
-                        {a.resource_type}
-                        {where ? ` · ${where}` : ''}
-                      </span>
-                    </span>
-                    <time dateTime={a.at} className="whitespace-nowrap text-stone-600">
-                      {fmt.dateTime(a.at)}
-                    </time>
-                  </li>
-                );
-              })}
-            </ol>
-          )
-        }
-      </QueryView>
+      <MyActivity limit={15} />
     </Card>
   );
 }

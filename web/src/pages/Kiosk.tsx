@@ -2,9 +2,9 @@ import { useCallback, useEffect, useId, useRef, useState, type MouseEvent } from
 import { Link } from 'react-router';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { api, ApiError } from '../lib/api';
+import { MyActivity } from './Activity';
 import { can, useBusiness, useSession, useSessionChanged, type Location, type Session } from '../lib/session';
-import { useFormat } from '../lib/format';
-import { Alert, Badge, Button, EmptyState, ErrorState, Form, Loading, QueryView, TextField, errorMessage } from '../ui';
+import { Alert, Button, EmptyState, ErrorState, Form, Loading, QueryView, TextField, errorMessage } from '../ui';
 import { PublicFrame } from './PublicFrame';
 import { kioskActions } from './kiosk-actions';
 
@@ -405,44 +405,6 @@ function PinEntry({ person, token, onBack, onRefused }: { person: Person; token:
 
 // ------------------------------------------------------------------ signed in
 
-interface ActivityItem {
-  at: string;
-  action: string;
-  resource_type: string;
-  resource_id: string | null;
-  location_id: string | null;
-  risk: 'low' | 'medium' | 'high' | 'critical';
-}
-
-const actionWords: Record<string, string> = {
-  'auth.pin_signed_in': 'Signed in with your PIN on a kiosk',
-  'auth.signed_in': 'Signed in with your password',
-  'auth.signed_out': 'Signed out',
-  'auth.signed_out_everywhere': 'Signed out on every device',
-  'auth.sign_in_failed': 'A sign-in with a wrong password',
-  'auth.pin_sign_in_failed': 'A wrong PIN was entered',
-  'auth.pin_locked': 'Your PIN was locked after too many wrong tries',
-  'auth.pin_sign_in_refused': 'A PIN sign-in was refused while your PIN was locked',
-  'auth.pin_changed': 'Changed your PIN',
-  'auth.password_changed': 'Changed your password',
-  'auth.password_reset': 'Chose a new password with a reset link',
-  'auth.password_reset_requested': 'Asked for a password reset link',
-  'identity.invitation_accepted': 'Accepted an invitation',
-  'identity.invitation_sent': 'Invited someone',
-  'identity.kiosk_registered': 'Registered a kiosk',
-  'identity.kiosk_revoked': 'Revoked a kiosk',
-  'location.created': 'Added a location',
-  'location.updated': 'Changed a location',
-};
-
-/** Words for an audit action; one no module has named yet reads as its own last part ("clocked_in" → "Clocked in"). */
-export function describeAction(action: string): string {
-  const known = actionWords[action];
-  if (known) return known;
-  const last = (action.split('.').pop() ?? action).replace(/_/g, ' ');
-  return last.charAt(0).toUpperCase() + last.slice(1);
-}
-
 function SignedIn({ session }: { session: Session }) {
   const changed = useSessionChanged();
   // A PIN session sees only the kiosk's own location: its name and its clock.
@@ -512,34 +474,12 @@ function SignedIn({ session }: { session: Session }) {
 }
 
 function RecentActivity({ timeZone }: { timeZone: string | undefined }) {
-  const fmt = useFormat(timeZone);
-  const activity = useQuery({ queryKey: ['auth', 'activity'], queryFn: () => api.get<{ items: ActivityItem[] }>('/auth/activity?limit=10') });
   return (
     <section aria-labelledby="recent-activity" className="flex flex-col gap-3">
       <h2 id="recent-activity" className="text-lg font-semibold">
         Your recent activity
       </h2>
-      <QueryView query={activity} loading="Loading your recent activity…">
-        {(data) =>
-          data.items.length === 0 ? (
-            <EmptyState>Nothing recorded for you yet.</EmptyState>
-          ) : (
-            <ul className="divide-y divide-stone-100 rounded-lg border border-stone-200" aria-label="Your recent activity">
-              {data.items.map((item, i) => (
-                <li key={`${item.at}-${i}`} className="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1 px-4 py-3">
-                  <span className="flex items-center gap-2">
-                    {describeAction(item.action)}
-                    {(item.risk === 'high' || item.risk === 'critical') && <Badge tone="warn">Important</Badge>}
-                  </span>
-                  <time dateTime={item.at} className="text-sm text-stone-600">
-                    {fmt.dateTime(item.at)}
-                  </time>
-                </li>
-              ))}
-            </ul>
-          )
-        }
-      </QueryView>
+      <MyActivity limit={10} timeZone={timeZone} />
     </section>
   );
 }
