@@ -16,6 +16,8 @@ import client from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { auditRoutes } from './core/audit-routes.ts';
+import { notificationRoutes } from './core/notifications.ts';
+import { cashRoutes } from './cash/routes.ts';
 import type { Config } from './core/config.ts';
 import { pgDriver, pgliteDriver, type Driver } from './core/db/driver.ts';
 import { migrate, pendingMigrations, ROLES } from './core/db/migrate.ts';
@@ -280,6 +282,8 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
     ...identityRoutes({ ...identityDeps, cookies, jobs }),
     ...orgRoutes,
     ...auditRoutes,
+    ...notificationRoutes,
+    ...cashRoutes({ jobs, mailer, tenantUrl }),
     ...platformRoutes,
   ];
   registerRoutes(app, specs, {

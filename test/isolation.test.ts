@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgDriver, type Driver } from '../src/core/db/driver.ts';
 import { ROLES } from '../src/core/db/migrate.ts';
+import { notify } from '../src/core/notifications.ts';
 import { createDatabase, currentTenantId, type Database } from '../src/core/db/tx.ts';
 import type { SeededTenant } from '../src/platform/demo.ts';
 import { tenantTablesOf, testApp, type TestApp } from './harness.ts';
@@ -39,6 +40,23 @@ async function populate(tenant: SeededTenant) {
   expectStatus(await owner.post('/api/v1/invitations', { email: `new-${tenant.slug}@example.com`, role: 'auditor' }), 201, 'invitation');
   expectStatus(await owner.post('/api/v1/locations', { name: 'Pier', time_zone: 'UTC' }, { 'idempotency-key': 'iso-pier' }), 201, 'location');
   expectStatus(await t.anonymous(tenant).post('/api/v1/auth/password-reset', { email: `staff@${tenant.slug}.brigade.test` }), 202, 'reset');
+  // Cash: rules for the business and a location, a drawer with a movement and a count, a closed day.
+  const rules = (await owner.get('/api/v1/cash/settings')).json();
+  const { denominations, default_float, variance_tolerance, approval_required, deadline, blind_counts } = rules;
+  expectStatus(await owner.put('/api/v1/cash/settings', { denominations, default_float, variance_tolerance, approval_required, deadline, blind_counts }), 200, 'cash rules');
+  expectStatus(
+    await owner.put(`/api/v1/cash/locations/${tenant.locationId}/settings`, { denominations: null, default_float: null, variance_tolerance: 100, approval_required: null, deadline: null, blind_counts: null }),
+    200,
+    'location cash rules',
+  );
+  const register = (await owner.get('/api/v1/cash/registers')).json().items[0].id;
+  const drawer = await owner.post(`/api/v1/cash/registers/${register}/drawers`, { opening_count: [{ value: 2000, quantity: 5 }] });
+  expectStatus(drawer, 201, 'drawer');
+  expectStatus(await owner.post(`/api/v1/cash/drawers/${drawer.json().id}/movements`, { kind: 'cash_sale', amount: 1000 }), 201, 'movement');
+  expectStatus(await owner.post(`/api/v1/cash/drawers/${drawer.json().id}/count`, { lines: [{ value: 2000, quantity: 5 }, { value: 1000, quantity: 1 }] }), 201, 'count');
+  expectStatus(await owner.post(`/api/v1/cash/locations/${tenant.locationId}/day-closes`, { business_date: drawer.json().business_date }), 201, 'day close');
+  // Notifications come from jobs (the cash deadline); here one is written by the same function the job uses.
+  await t.app.brigade.db.withTenant(tenant.id, SYSTEM, 'write', (tx) => notify(tx, { userId: tenant.users.manager, kind: 'test', title: 'Hello', body: 'A notification' }));
 }
 
 async function rowsPerTenant(): Promise<Map<string, Map<string, number>>> {

@@ -10,7 +10,8 @@ import { Client, tenantTablesOf, testApp, type TestApp } from './harness.ts';
  * The cross-tenant sweep. It walks the route table the server registered (not a list kept here), so a route added
  * later is swept without editing this file. Each module says how to create its resources in `src/<module>/sweep.ts`.
  */
-type Fixture = (ctx: { client: Client; tenant: SeededTenant }) => Promise<string>;
+/** A fixture creates as the owner (`client`); `as` gives another person of the same business when the owner cannot. */
+type Fixture = (ctx: { client: Client; tenant: SeededTenant; as(role: TenantRole): Promise<Client> }) => Promise<string>;
 type FixtureModule = { sweepFixtures?: Record<string, Fixture> };
 const fixtureModules = (
   import.meta as unknown as { glob(pattern: string, opts: { eager: true }): Record<string, FixtureModule> }
@@ -53,6 +54,8 @@ async function person(biz: Business, role: TenantRole): Promise<Client> {
   return c;
 }
 
+const ctxOf = (biz: Business, client: Client) => ({ client, tenant: biz.tenant, as: (role: TenantRole) => person(biz, role) });
+
 /** A registered kiosk device of the business (the credential for DEVICE_PERMISSIONS). */
 async function device(biz: Business): Promise<Client> {
   if (!biz.device) {
@@ -81,7 +84,7 @@ async function createInA(spec: RouteSpec, problems: string[]): Promise<string | 
     problems.push(`${nameOf(spec)}: no fixture creates "${spec.resource}"`);
     return null;
   }
-  return create({ client: await person(a, 'owner'), tenant: a.tenant });
+  return create(ctxOf(a, await person(a, 'owner')));
 }
 
 function pathOf(spec: RouteSpec, id: string): string {
@@ -142,8 +145,8 @@ beforeAll(async () => {
   idsOfA.add(ta.id).add(ta.locationId);
   for (const id of Object.values(ta.users)) idsOfA.add(id);
   for (const create of fixtures.values()) {
-    idsOfA.add(await create({ client: await person(a, 'owner'), tenant: ta }));
-    await create({ client: await person(b, 'owner'), tenant: tb });
+    idsOfA.add(await create(ctxOf(a, await person(a, 'owner'))));
+    await create(ctxOf(b, await person(b, 'owner')));
   }
 });
 afterAll(() => t.close());

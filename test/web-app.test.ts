@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testApp, type TestApp } from './harness.ts';
 import type { SeededTenant } from '../src/platform/demo.ts';
@@ -11,7 +11,8 @@ let script: string;
 beforeAll(async () => {
   t = await testApp();
   cafe = await t.tenant();
-  script = (await readdir(new URL('../web/dist/assets/', import.meta.url))).find((f) => f.endsWith('.js'))!;
+  // The entry script (index.html names it; pages loaded later are chunks it imports).
+  script = /\/assets\/([\w-]+\.js)/.exec(await readFile(new URL('../web/dist/index.html', import.meta.url), 'utf8'))![1]!;
 });
 afterAll(() => t.close());
 

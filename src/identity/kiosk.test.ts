@@ -132,7 +132,13 @@ describe('PIN sign-in', () => {
 
     const me = (await session.get('/api/v1/auth/session')).json();
     expect(me.roles).toEqual([{ role: 'owner', location_id: null }]);
-    expect(me.permissions).toEqual({ 'identity.self': [backKitchen], 'org.location.read': [backKitchen] });
+    expect(me.permissions).toEqual({
+      'identity.self': [backKitchen],
+      'org.location.read': [backKitchen],
+      'cash.register.read': [backKitchen],
+      'cash.drawer.operate': [backKitchen],
+      'cash.reconciliation.read': [backKitchen],
+    });
 
     const seen = (await session.get('/api/v1/locations')).json().items.map((l: { id: string }) => l.id);
     expect(seen).toEqual([backKitchen]);

@@ -33,6 +33,15 @@ identity.invitation.create        x     x      x        .         .      .      
 identity.kiosk.manage             x     x      x        .         .      .      .
 audit.read                        x     x      .        x         .      .      x
 tenant.settings.update            x     x      .        .         .      .      .
+cash.register.read                x     x      x        .         x      x      x
+cash.drawer.operate               x     x      x        .         x      x      .
+cash.reconciliation.read          x     x      x        .         x      x      x
+cash.reconciliation.all.read      x     x      x        .         x      .      x
+cash.reconciliation.approve       x     x      x        .         x      .      .
+cash.day.read                     x     x      x        .         x      .      x
+cash.day.close                    x     x      x        .         x      .      .
+cash.report.read                  x     x      x        .         x      .      x
+cash.settings.manage              x     x      .        .         .      .      .
 tenant.billing.manage             x     .      .        .         .      .      .
 tenant.delete                     x     .      .        .         .      .      .
 `;
@@ -119,6 +128,10 @@ describe('where a permission holds', () => {
     for (const role of TENANT_ROLES.filter((r) => !LOCATION_SCOPED.has(r))) {
       expect(scopeOf([{ role, location_id: harbour }], 'org.location.read', false), role).toBe('all');
     }
+  });
+
+  it('a kiosk allows one\'s own account and the cash drawer: count, never approve', () => {
+    expect([...KIOSK_PERMISSIONS].sort()).toEqual(['cash.drawer.operate', 'cash.reconciliation.read', 'cash.register.read', 'identity.self', 'org.location.read']);
   });
 
   it('on a shared kiosk even the owner may do only what a kiosk allows', () => {

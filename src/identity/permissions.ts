@@ -20,6 +20,15 @@ export const PERMISSIONS = {
   'identity.invitation.create': 'Invite people',
   'identity.kiosk.manage': 'Register and revoke kiosks',
   'audit.read': 'Read the audit trail and verify its chain',
+  'cash.register.read': 'See registers, their drawers and the cash rules',
+  'cash.drawer.operate': 'Open a drawer, record cash movements, count and submit it',
+  'cash.reconciliation.read': 'See reconciliations (one\'s own, unless also allowed to read all)',
+  'cash.reconciliation.all.read': 'See everyone\'s reconciliations and expected amounts at one\'s locations',
+  'cash.reconciliation.approve': 'Approve or reject someone else\'s count',
+  'cash.day.read': 'See business days, day closes and Z reports',
+  'cash.day.close': 'Close and reopen a location\'s business day',
+  'cash.report.read': 'See variance reports and export them',
+  'cash.settings.manage': 'Configure registers, denominations, floats, tolerance, approval and deadline',
   'tenant.settings.update': 'Change business settings and branding',
   'tenant.billing.manage': 'Change plan and billing',
   'tenant.delete': 'Delete the business',
@@ -28,14 +37,20 @@ export type Permission = keyof typeof PERMISSIONS;
 
 const ALL = Object.keys(PERMISSIONS) as Permission[];
 const READS = ALL.filter((p) => p.endsWith('.read'));
+// Seed 000's matrix: staff count and submit and see their own; managers see all of their locations and approve.
+const CASH_STAFF: Permission[] = ['cash.register.read', 'cash.drawer.operate', 'cash.reconciliation.read'];
+const CASH_MANAGER: Permission[] = [...CASH_STAFF, 'cash.reconciliation.all.read', 'cash.reconciliation.approve', 'cash.day.read', 'cash.day.close', 'cash.report.read'];
 
 export const ROLE_PERMISSIONS: Record<TenantRole, readonly Permission[]> = {
   owner: ALL,
   admin: ALL.filter((p) => p !== 'tenant.billing.manage' && p !== 'tenant.delete'),
-  location_manager: ['identity.self', 'org.location.read', 'org.location.update', 'identity.user.read', 'identity.invitation.create', 'identity.kiosk.manage'],
+  location_manager: [
+    'identity.self', 'org.location.read', 'org.location.update', 'identity.user.read', 'identity.invitation.create', 'identity.kiosk.manage',
+    ...CASH_MANAGER,
+  ],
   compliance_officer: ['identity.self', 'org.location.read', 'identity.user.read', 'audit.read'],
-  manager: ['identity.self', 'org.location.read', 'identity.user.read'],
-  staff: ['identity.self', 'org.location.read'],
+  manager: ['identity.self', 'org.location.read', 'identity.user.read', ...CASH_MANAGER],
+  staff: ['identity.self', 'org.location.read', ...CASH_STAFF],
   // Auditors read everything and never write (their own password and sessions aside).
   auditor: ['identity.self', ...READS],
 };
@@ -52,7 +67,7 @@ export const INVITABLE_BY: Record<TenantRole, readonly TenantRole[]> = {
 };
 
 /** What a PIN session on a shared kiosk may do, whatever the person's roles allow elsewhere. */
-export const KIOSK_PERMISSIONS: ReadonlySet<Permission> = new Set(['identity.self', 'org.location.read']);
+export const KIOSK_PERMISSIONS: ReadonlySet<Permission> = new Set(['identity.self', 'org.location.read', 'cash.register.read', 'cash.drawer.operate', 'cash.reconciliation.read']);
 
 /** A registered kiosk device itself (before anyone signs in on it) may only show the PIN pad. */
 export const DEVICE_PERMISSIONS = ['identity.kiosk.device'] as const;

@@ -12,6 +12,7 @@ import {
   ROLE_PERMISSIONS,
   TENANT_ROLES,
   scopeOf,
+  type Permission,
   type PlatformRole,
   type RoleAssignment,
   type TenantRole,
@@ -636,4 +637,32 @@ export async function otherBusinesses(tx: PlatformTx, email: string, exceptTenan
       ORDER BY t.name LIMIT 50`,
     [email, exceptTenantId],
   );
+}
+
+/** Display names of people, for other modules that record who did what (by id) and show it (by name). */
+export async function peopleNames(tx: TenantTx, ids: readonly string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return new Map();
+  const rows = await tx.query<{ id: string; name: string }>(`SELECT id, name FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tx.tenantId, unique]);
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+/**
+ * The active people who hold a permission at a location, for reminders that must reach "the location's managers":
+ * those assigned to the location itself, or, when it has nobody, those who hold the permission business-wide.
+ */
+export async function peopleWithPermissionAt(tx: TenantTx, permission: Permission, locationId: string): Promise<{ id: string; name: string; email: string }[]> {
+  const roles = TENANT_ROLES.filter((r) => ROLE_PERMISSIONS[r].includes(permission));
+  const rows = await tx.query<{ id: string; name: string; email: string; local: boolean }>(
+    `SELECT DISTINCT u.id, u.name, u.email, (r.location_id IS NOT NULL) AS local
+       FROM users u JOIN role_assignments r ON r.tenant_id = u.tenant_id AND r.user_id = u.id
+      WHERE u.tenant_id = $1 AND u.status = 'active' AND r.role = ANY($2::text[])
+        AND (r.location_id = $3 OR r.location_id IS NULL)
+      ORDER BY u.name`,
+    [tx.tenantId, roles, locationId],
+  );
+  const local = rows.filter((r) => r.local);
+  const chosen = local.length > 0 ? local : rows;
+  const seen = new Set<string>();
+  return chosen.filter((r) => !seen.has(r.id) && seen.add(r.id)).map(({ id, name, email }) => ({ id, name, email }));
 }

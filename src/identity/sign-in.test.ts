@@ -352,6 +352,11 @@ describe('who am I', () => {
         'identity.self': [bistro.locationId],
         'org.location.read': [bistro.locationId],
         'identity.user.read': [bistro.locationId],
+        ...Object.fromEntries(
+          ['cash.register.read', 'cash.drawer.operate', 'cash.reconciliation.read', 'cash.reconciliation.all.read', 'cash.reconciliation.approve', 'cash.day.read', 'cash.day.close', 'cash.report.read'].map(
+            (p) => [p, [bistro.locationId]],
+          ),
+        ),
       },
     });
 

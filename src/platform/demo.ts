@@ -5,6 +5,7 @@ import { TENANT_ROLES, LOCATION_SCOPED } from '../identity/permissions.ts';
 import { createPlatformUser, createUser } from '../identity/service.ts';
 import { hashSecret } from '../identity/secrets.ts';
 import { createLocationRow } from '../org/service.ts';
+import { createRegister } from '../cash/service.ts';
 import { createTenant, tenantCount } from './service.ts';
 
 export const DEMO_PIN = '1234';
@@ -58,6 +59,8 @@ export async function seedTenant(
         roles: [{ role, location_id: LOCATION_SCOPED.has(role) ? location.id : null }],
       });
     }
+    // Starter data of the cash module: a register to count at the end of the first day.
+    await createRegister(tx, { location_id: location.id, name: 'Main register' });
     await writeAudit(tx, META, { action: 'tenant.seeded', resourceType: 'tenant', resourceId: id, risk: 'low', changes: { people: TENANT_ROLES.length } });
     return { id, slug: t.slug, name: t.name, locationId: location.id, users };
   });
