@@ -253,6 +253,8 @@ export const reconciliation = reconciliationSummary.extend({
   counts: z.array(count),
   drawer_status: z.enum(['open', 'submitted', 'recount', 'reconciled']),
   opened_by: person,
+  /** Every count of this drawer, first to last (this one included), with what a manager decided on each. */
+  attempts: z.array(reconciliationSummary),
 });
 
 export const decide = z.strictObject({ ...versioned, comment: text(1000).optional() });
@@ -327,7 +329,13 @@ export const dayStatus = z.object({
   closed: z.boolean(),
   /** The close in force for this day, if it is closed. */
   close: dayClose.nullable(),
-  drawers: z.array(drawerListItem.extend({ reconciliation_status: z.enum(['accepted', 'pending', 'approved', 'rejected']).nullable() })),
+  drawers: z.array(
+    drawerListItem.extend({
+      /** The drawer's latest count, if it was counted. */
+      reconciliation_id: uuid.nullable(),
+      reconciliation_status: z.enum(['accepted', 'pending', 'approved', 'rejected']).nullable(),
+    }),
+  ),
   /** Why the day cannot be closed yet, in words; empty when it can. */
   blockers: z.array(z.string()),
   deadline: instant,
@@ -364,7 +372,9 @@ export const varianceReport = z.object({
       reconciliations: z.number().int(),
       flagged: z.number().int(),
       variance: z.number().int(),
+      /** The sum of the short counts: zero or negative. */
       shortfall: z.number().int(),
+      /** The sum of the counts that were over: zero or positive. */
       overage: z.number().int(),
     }),
   ),

@@ -670,7 +670,13 @@ async function reconciliationDetail(tx: TenantTx, principal: Principal, r: Recon
   const blind = isBlind(principal, r.blind_rule, r.location_id);
   const movements = await movementsOf(tx, r.drawer_id);
   const counts = await countsOf(tx, r.drawer_id);
-  const names = await peopleNames(tx, [r.opened_by, r.submitted_by, ...(r.decided_by ? [r.decided_by] : []), ...movements.map((m) => m.recorded_by), ...counts.map((c) => c.counted_by)]);
+  const attempts = await tx.query<ReconRow>(`${RECON_SQL} AND x.drawer_id = $2 ORDER BY x.attempt`, [tx.tenantId, r.drawer_id]);
+  const names = await peopleNames(tx, [
+    r.opened_by,
+    ...attempts.flatMap((a) => [a.submitted_by, a.decided_by ?? a.submitted_by]),
+    ...movements.map((m) => m.recorded_by),
+    ...counts.map((c) => c.counted_by),
+  ]);
   // The totals as they stood when this count was submitted (later movements on a recount belong to the next attempt).
   const flows: Flows = { opening_float: r.opening_float, cash_sales: r.cash_sales, cash_in: r.cash_in, pay_outs: r.pay_outs, tip_outs: r.tip_outs, drops: r.drops };
   return {
@@ -680,6 +686,7 @@ async function reconciliationDetail(tx: TenantTx, principal: Principal, r: Recon
     counts: counts.map((c) => countView(c, names)),
     drawer_status: r.drawer_status,
     opened_by: person(names, r.opened_by),
+    attempts: attempts.map((a) => reconView(a, names, blind)),
   };
 }
 
@@ -912,6 +919,7 @@ export async function dayStatus(tx: TenantTx, biz: Business, locationId: string,
       opened_at: d.opened_at,
       register: { id: d.register_id, name: d.register_name },
       location_id: d.location_id,
+      reconciliation_id: d.recon_id,
       reconciliation_status: d.recon_status,
     })),
     blockers,

@@ -12,6 +12,14 @@ let cafe: SeededTenant;
 
 beforeAll(async () => {
   cafe = await b.t.tenant();
+  // Cash pages with something on them: a drawer counted short (a pending count, a chart bar) and a drawer still open.
+  const staff = await b.t.as(cafe, 'staff');
+  const owner = await b.t.as(cafe, 'owner');
+  const main = (await staff.get('/api/v1/cash/registers')).json().items[0].id;
+  const counted = (await staff.post(`/api/v1/cash/registers/${main}/drawers`, { opening_count: [{ value: 2000, quantity: 5 }] })).json().id;
+  await staff.post(`/api/v1/cash/drawers/${counted}/count`, { lines: [{ value: 2000, quantity: 4 }] });
+  const bar = (await owner.post('/api/v1/cash/registers', { location_id: cafe.locationId, name: 'Bar' })).json().id;
+  await staff.post(`/api/v1/cash/registers/${bar}/drawers`, { opening_count: [{ value: 2000, quantity: 5 }] });
 });
 
 interface Violation {
@@ -66,6 +74,11 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
         ['/people', 'People'],
         ['/kiosks', 'Kiosks'],
         ['/audit', 'Audit log'],
+        ['/cash', 'Cash'],
+        ['/cash/approvals', 'Approvals'],
+        ['/cash/day', 'Day close'],
+        ['/cash/reports', 'Cash reports'],
+        ['/cash/settings', 'Cash settings'],
       ] as const) {
         // The page's own data loaded (no spinner left), so axe sees what a person sees.
         problems.push(...(await check(page, path, async (p) => {

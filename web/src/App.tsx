@@ -14,6 +14,7 @@ import { LocationsPage, LocationFormPage } from './pages/Locations';
 import { PeoplePage } from './pages/People';
 import { KiosksPage } from './pages/Kiosks';
 import { AuditPage } from './pages/Audit';
+import { cashRoutes, kioskCashRoute } from './pages/cash/routes';
 
 /** Pages that need someone signed in with a password; anyone else goes to the sign-in page and comes back after. */
 function RequireSession({ children }: { children: ReactNode }) {
@@ -37,6 +38,7 @@ const router = createBrowserRouter(
     { path: '/reset', element: <ResetPasswordPage /> },
     { path: '/invite', element: <AcceptInvitationPage /> },
     { path: '/kiosk', element: <KioskPage /> },
+    kioskCashRoute,
     {
       path: '/',
       element: (
@@ -53,6 +55,7 @@ const router = createBrowserRouter(
         { path: 'people', element: <PeoplePage /> },
         { path: 'kiosks', element: <KiosksPage /> },
         { path: 'audit', element: <AuditPage /> },
+        ...cashRoutes,
         { path: '*', element: <Navigate to="/" replace /> },
       ],
     },

@@ -7,6 +7,7 @@ import { can, useBusiness, useSession, useSessionChanged, type Location, type Se
 import { Alert, Button, EmptyState, ErrorState, Form, Loading, QueryView, TextField, errorMessage } from '../ui';
 import { PublicFrame } from './PublicFrame';
 import { kioskActions } from './kiosk-actions';
+import { useIdleCountdown } from '../lib/idle';
 
 /**
  * The shared tablet at a location. The browser holds a kiosk's device token (not a person's password); with it the
@@ -16,8 +17,6 @@ import { kioskActions } from './kiosk-actions';
 
 /** Seconds without a touch, click or key before a PIN session on the kiosk is signed out. */
 export const KIOSK_IDLE_SECONDS = 60;
-/** The last seconds of those, during which the screen says it is about to sign out. */
-const WARNING_SECONDS = 10;
 const PIN_MIN = 4;
 const PIN_MAX = 6;
 
@@ -484,58 +483,3 @@ function RecentActivity({ timeZone }: { timeZone: string | undefined }) {
   );
 }
 
-// ------------------------------------------------------------------ idle
-
-/**
- * Calls `onIdle` once after `seconds` with no touch, click or key while `active`, and during the last
- * WARNING_SECONDS returns how many are left (null otherwise). Driven by Date.now() on a short interval rather than
- * one long timeout, so a tablet that slept, or a test that moves the clock forward, lands on the right answer.
- */
-function useIdleCountdown(seconds: number, onIdle: () => void, active: boolean): number | null {
-  const [left, setLeft] = useState<number | null>(null);
-  const callback = useRef(onIdle);
-  useEffect(() => {
-    callback.current = onIdle;
-  });
-
-  useEffect(() => {
-    if (!active) return;
-    let deadline = Date.now() + seconds * 1000;
-    let warning = false;
-    let fired = false;
-    const tick = () => {
-      if (fired) return;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        fired = true;
-        warning = false;
-        setLeft(null);
-        callback.current();
-      } else if (remaining <= WARNING_SECONDS * 1000) {
-        warning = true;
-        setLeft(Math.ceil(remaining / 1000));
-      } else if (warning) {
-        warning = false;
-        setLeft(null);
-      }
-    };
-    const stillHere = () => {
-      if (fired) return;
-      deadline = Date.now() + seconds * 1000;
-      if (warning) {
-        warning = false;
-        setLeft(null);
-      }
-    };
-    const events = ['pointerdown', 'pointermove', 'keydown', 'touchstart', 'wheel'] as const;
-    for (const e of events) window.addEventListener(e, stillHere, { passive: true });
-    const timer = window.setInterval(tick, 500);
-    return () => {
-      window.clearInterval(timer);
-      for (const e of events) window.removeEventListener(e, stillHere);
-      setLeft(null);
-    };
-  }, [seconds, active]);
-
-  return left;
-}

@@ -13,4 +13,7 @@ interface KioskActionBase {
 
 export type KioskAction = KioskActionBase & ({ to: string; onClick?: never } | { onClick: () => void | Promise<void>; to?: never });
 
-export const kioskActions: KioskAction[] = [];
+export const kioskActions: KioskAction[] = [
+  // The PIN session's cash pages live beside the kiosk (/kiosk/cash): the signed-in /cash sends PIN sessions away.
+  { label: 'Cash drawer', description: 'Open, record, count', permission: 'cash.drawer.operate', to: '/kiosk/cash' },
+];
