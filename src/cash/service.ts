@@ -949,7 +949,12 @@ async function insertClose(tx: TenantTx, c: Omit<CloseRow, 'hash' | 'reversed_by
 
 export async function closeDay(tx: TenantTx, biz: Business, principal: Principal, locationId: string, businessDate: string) {
   const by = personOf(principal);
-  const location = await getLocation(tx, locationId, principal.scope('cash.day.close'));
+  await getLocation(tx, locationId, principal.scope('cash.day.close'));
+  return closeDayAs(tx, biz, by, locationId, businessDate);
+}
+
+async function closeDayAs(tx: TenantTx, biz: Business, by: string, locationId: string, businessDate: string) {
+  const location = await getLocation(tx, locationId, 'all');
   const rules = await rulesAt(tx, biz, locationId);
   const { today } = await localDay(tx, location.time_zone, null, rules.deadline);
   if (businessDate > today) throw errors.badRequest('day_not_begun', 'This business day has not begun yet at this location.', 'body.business_date');
@@ -1161,4 +1166,83 @@ export async function markReminded(tx: TenantTx, locationId: string, businessDat
     [tx.tenantId, locationId, businessDate],
   );
   return rows.length > 0;
+}
+
+// ================================================================= demo history
+
+/** A count of `amount` in the fewest notes and coins (the usual way a till is made up). */
+function makeUp(amount: number, denominations: readonly Denomination[]): Line[] {
+  let left = amount;
+  const lines: Line[] = [];
+  for (const d of [...denominations].sort((a, b) => b.value - a.value)) {
+    const quantity = Math.floor(left / d.value);
+    if (quantity > 0) lines.push({ value: d.value, quantity });
+    left -= quantity * d.value;
+  }
+  if (left !== 0) throw new Error(`${amount} cannot be made up from these denominations`);
+  return lines;
+}
+
+/**
+ * For the demo only: the past `days` business days at a location, each drawer counted (a few short or over), the
+ * flagged ones approved by the manager, and every day closed, so the reports and Z reports have something to show.
+ */
+export async function seedPastDays(tx: TenantTx, biz: Business, opts: { locationId: string; registerId: string; staffId: string; managerId: string; days: number }) {
+  const location = await getLocation(tx, opts.locationId, 'all');
+  const rules = await rulesAt(tx, biz, opts.locationId);
+  const unit = Math.min(...rules.denominations.map((d) => d.value));
+  const { today } = await localDay(tx, location.time_zone, null, rules.deadline);
+  const VARIANCES = [0, -35, 0, 120, -4000, 0, -15, 0, 250, 0, -1200, 5, 0, -60];
+  for (let i = opts.days; i >= 1; i--) {
+    const [{ date }] = (await tx.query<{ date: string }>(`SELECT ($1::date - $2::int)::text AS date`, [today, i])) as [{ date: string }];
+    const at = async (hhmm: string) =>
+      ((await tx.query<{ t: Date }>(`SELECT ($1::date + $2::time) AT TIME ZONE $3 AS t`, [date, hhmm, location.time_zone]))[0] as { t: Date }).t;
+    const float = makeUp(rules.default_float, rules.denominations);
+    const drawerId = uuidv7();
+    const movements: { kind: MovementKind; amount: number; reason: string | null; time: string }[] = [
+      { kind: 'cash_sale', amount: Math.round((60_000 + ((i * 7919) % 45_000)) / unit) * unit, reason: null, time: '22:45' },
+      ...(i % 3 === 0 ? [{ kind: 'pay_out' as const, amount: 1250, reason: 'Ice and lemons', time: '18:20' }] : []),
+      { kind: 'drop', amount: 40_000, reason: null, time: '21:00' },
+    ];
+    const flows = flowsOf(countTotal(float), movements);
+    const variance = Math.round(VARIANCES[i % VARIANCES.length]! / unit) * unit;
+    const counted = judge(flows, 0, 0, false).expected + variance;
+    const j = judge(flows, counted, rules.variance_tolerance, rules.approval_required);
+    const approved = j.status === 'pending';
+    await tx.query(
+      `INSERT INTO cash_drawers (tenant_id, id, register_id, location_id, business_date, status, opening_float, opened_by, opened_at, submitted_at, reconciled_at)
+       VALUES ($1, $2, $3, $4, $5, 'reconciled', $6, $7, $8, $9, $10)`,
+      [tx.tenantId, drawerId, opts.registerId, opts.locationId, date, flows.opening_float, opts.staffId, await at('16:00'), await at('23:10'), await at(approved ? '23:30' : '23:10')],
+    );
+    for (const [purpose, lines, time] of [['opening', float, '16:00'], ['closing', makeUp(counted, rules.denominations), '23:10']] as const) {
+      const countId = uuidv7();
+      await tx.query(`INSERT INTO cash_counts (tenant_id, id, drawer_id, purpose, total, counted_by, counted_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+        tx.tenantId, countId, drawerId, purpose, countTotal(lines), opts.staffId, await at(time),
+      ]);
+      for (const l of lines) {
+        await tx.query(`INSERT INTO cash_count_lines (tenant_id, count_id, denomination, quantity) VALUES ($1, $2, $3, $4)`, [tx.tenantId, countId, l.value, l.quantity]);
+      }
+      if (purpose === 'closing') {
+        await tx.query(
+          `INSERT INTO cash_reconciliations (tenant_id, id, drawer_id, count_id, attempt, location_id, register_id, business_date,
+              opening_float, cash_sales, cash_in, pay_outs, tip_outs, drops, expected, counted, variance, tolerance, outcome, approval_required,
+              status, submitted_by, submitted_at, decided_by, decided_at, decision_comment)
+           VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
+          [
+            tx.tenantId, uuidv7(), drawerId, countId, opts.locationId, opts.registerId, date,
+            flows.opening_float, flows.cash_sales, flows.cash_in, flows.pay_outs, flows.tip_outs, flows.drops, j.expected, counted, j.variance,
+            rules.variance_tolerance, j.outcome, rules.approval_required, approved ? 'approved' : 'accepted', opts.staffId, await at('23:10'),
+            approved ? opts.managerId : null, approved ? await at('23:30') : null, approved ? 'Checked against the receipts' : null,
+          ],
+        );
+      }
+    }
+    for (const m of movements) {
+      await tx.query(
+        `INSERT INTO cash_movements (tenant_id, id, drawer_id, kind, amount, reason, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [tx.tenantId, uuidv7(), drawerId, m.kind, m.amount, m.reason, opts.staffId, await at(m.time)],
+      );
+    }
+    await closeDayAs(tx, biz, opts.managerId, opts.locationId, date);
+  }
 }

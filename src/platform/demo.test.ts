@@ -28,6 +28,13 @@ describe('first start', () => {
       const owner = new Client(t.app, `${slug}.localhost`);
       await owner.signIn(`owner@${slug}.brigade.test`, 'demo password 2026');
       expect((await owner.get('/api/v1/locations')).json().items).toHaveLength(1);
+      // Two weeks of cash history: fourteen closed days, numbered in order, each verifying, some of them flagged.
+      const closes = (await owner.get('/api/v1/cash/day-closes?limit=100')).json().items;
+      expect(closes.map((c: { number: number }) => c.number)).toEqual([14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+      expect(closes.every((c: { hash_valid: boolean; kind: string }) => c.hash_valid && c.kind === 'close')).toBe(true);
+      const report = (await owner.get('/api/v1/cash/reports/variance?days=30')).json();
+      expect(report.flagged_days).toBeGreaterThan(0);
+      expect(report.largest_shortfalls[0].variance).toBe(-4000);
     }
     const admin = new Client(t.app, 'localhost');
     expect((await admin.post('/api/v1/platform/auth/sign-in', { email: 'admin@brigade.test', password: 'demo password 2026' })).statusCode).toBe(200);

@@ -5,7 +5,7 @@ import { TENANT_ROLES, LOCATION_SCOPED } from '../identity/permissions.ts';
 import { createPlatformUser, createUser } from '../identity/service.ts';
 import { hashSecret } from '../identity/secrets.ts';
 import { createLocationRow } from '../org/service.ts';
-import { createRegister } from '../cash/service.ts';
+import { createRegister, listRegisters, seedPastDays } from '../cash/service.ts';
 import { createTenant, tenantCount } from './service.ts';
 
 export const DEMO_PIN = '1234';
@@ -72,7 +72,13 @@ export async function seedDemo(db: Database, password: string): Promise<DemoSign
   if (!empty) return null;
   const out: DemoSignIns = { platformAdmin: 'admin@brigade.test', tenants: [], password, pin: DEMO_PIN };
   for (const t of DEMO_TENANTS) {
-    await seedTenant(db, { slug: t.slug, name: t.name, location: t.location, timeZone: t.timeZone }, { password, pin: DEMO_PIN });
+    const seeded = await seedTenant(db, { slug: t.slug, name: t.name, location: t.location, timeZone: t.timeZone }, { password, pin: DEMO_PIN });
+    const [{ currency }] = (await db.withPlatform(SYSTEM, (tx) => tx.query<{ currency: string }>(`SELECT currency FROM tenants WHERE id = $1`, [seeded.id]))) as [{ currency: string }];
+    // Two weeks of counted and closed days, so the cash reports and Z reports of the demo show something.
+    await db.withTenant(seeded.id, SYSTEM, 'write', async (tx) => {
+      const { items } = await listRegisters(tx, 'all', { location_id: seeded.locationId });
+      await seedPastDays(tx, { currency }, { locationId: seeded.locationId, registerId: items[0]!.id, staffId: seeded.users.staff, managerId: seeded.users.manager, days: 14 });
+    });
     out.tenants.push({ slug: t.slug, users: TENANT_ROLES.map((r) => `${r}@${t.slug}.brigade.test`) });
   }
   await db.withPlatform(SYSTEM, async (tx) => {

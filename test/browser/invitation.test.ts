@@ -58,8 +58,8 @@ describe('inviting someone in the browser', () => {
     expect(await cook.getByTestId('signed-in-as').textContent()).toBe('Ana Lopez');
 
     await owner.reload();
-    await people.getByRole('row').filter({ hasText: email }).waitFor();
     const row = people.getByRole('row').filter({ hasText: email });
+    await row.filter({ hasText: 'Staff at Main Street' }).waitFor();
     expect(await row.textContent()).toContain('Ana Lopez');
     expect(await row.textContent()).toContain('Staff at Main Street');
     // Accepted: the invitation shows when instead of "Not yet".

@@ -78,11 +78,13 @@ export function useSessionChanged() {
 
 interface LocationChoice {
   locations: Location[];
+  /** False until the list has arrived: a page naming locations waits for it rather than say "another location". */
+  loaded: boolean;
   current: Location | null;
   choose(id: string): void;
 }
 
-const LocationContext = createContext<LocationChoice>({ locations: [], current: null, choose: () => {} });
+const LocationContext = createContext<LocationChoice>({ locations: [], loaded: false, current: null, choose: () => {} });
 
 /** The location the person is working at, remembered per business in this browser. */
 export function LocationProvider({ slug, children }: { slug: string; children: ReactNode }) {
@@ -98,7 +100,8 @@ export function LocationProvider({ slug, children }: { slug: string; children: R
   useEffect(() => {
     if (chosen) localStorage.setItem(key, chosen);
   }, [key, chosen]);
-  const value = useMemo(() => ({ locations, current, choose: setChosen }), [locations, current]);
+  const loaded = data !== undefined;
+  const value = useMemo(() => ({ locations, loaded, current, choose: setChosen }), [locations, loaded, current]);
   return <LocationContext.Provider value={value}>{children}</LocationContext.Provider>;
 }
 

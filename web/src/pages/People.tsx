@@ -4,7 +4,7 @@ import { api, ApiError } from '../lib/api';
 import { can, useCurrentLocation, useSession, type Location, type Role, type Session } from '../lib/session';
 import { useFormat } from '../lib/format';
 import { INVITABLE_BY, LOCATION_SCOPED, ROLES, roleNames } from '../lib/roles';
-import { Alert, Badge, Button, Card, EmptyState, Form, PageHeader, QueryView, SelectField, Table, Td, TextField } from '../ui';
+import { Alert, Badge, Button, Card, EmptyState, Form, Loading, PageHeader, QueryView, SelectField, Table, Td, TextField } from '../ui';
 
 interface RoleAssignment {
   role: Role;
@@ -60,13 +60,15 @@ export function PeoplePage() {
 }
 
 function PeopleList() {
-  const { locations } = useCurrentLocation();
+  const { locations, loaded } = useCurrentLocation();
   const people = useQuery({ queryKey: ['users'], queryFn: () => api.get<{ items: Person[] }>('/users') });
   return (
     <Card title="People">
       <QueryView query={people} loading="Loading the people…">
         {({ items }) =>
-          items.length === 0 ? (
+          !loaded ? (
+            <Loading label="Loading the locations…" />
+          ) : items.length === 0 ? (
             <EmptyState>Nobody here yet.</EmptyState>
           ) : (
             <Table caption="People" head={['Name', 'Email', 'Status', 'Roles']}>
@@ -180,7 +182,7 @@ function InviteForm({ session }: { session: Session }) {
 }
 
 function InvitationList() {
-  const { locations } = useCurrentLocation();
+  const { locations, loaded } = useCurrentLocation();
   const fmt = useFormat();
   const invitations = useQuery({ queryKey: ['invitations'], queryFn: () => api.get<{ items: Invitation[] }>('/invitations') });
   // "Expired" as of when the list was fetched: rendering stays pure, and a refetch brings it up to date.
@@ -189,7 +191,9 @@ function InvitationList() {
     <Card title="Invitations">
       <QueryView query={invitations} loading="Loading the invitations…">
         {({ items }) =>
-          items.length === 0 ? (
+          !loaded ? (
+            <Loading label="Loading the locations…" />
+          ) : items.length === 0 ? (
             <EmptyState>No invitations sent yet.</EmptyState>
           ) : (
             <Table caption="Invitations" head={['Email', 'Role', 'Sent', 'Expires', 'Accepted']}>
