@@ -532,6 +532,32 @@ describe('the deadline reminder', () => {
     expect(rows.map((r) => r.user_id)).toEqual([cafe.users.location_manager, cafe.users.manager].sort());
   });
 
+  it('a deadline moved earlier reminds at the new time, not at the old one', async () => {
+    const pub = await t.tenant();
+    const { zone, hour, minute } = daytimeZone();
+    const owner = await as('owner', pub);
+    const location = (await owner.get(`/api/v1/locations/${pub.locationId}`)).json();
+    await owner.patch(`/api/v1/locations/${pub.locationId}`, { version: location.version, time_zone: zone });
+    const rules = (deadline: string) => ({ denominations: null, default_float: null, variance_tolerance: null, approval_required: null, deadline, blind_counts: null });
+    expectStatus(await owner.put(`/api/v1/cash/locations/${pub.locationId}/settings`, rules(hhmm(hour + 2, minute))), 200);
+    const staff = await as('staff', pub);
+    await open(staff, (await staff.get('/api/v1/cash/registers')).json().items[0].id);
+    await t.app.brigade.jobs.drain();
+    expect(mail.messages.some((m) => m.to.includes(`manager@${pub.slug}.brigade.test`))).toBe(false);
+
+    const passed = minute === 0 ? hhmm(hour - 1, 59) : hhmm(hour, minute - 1);
+    expectStatus(await owner.put(`/api/v1/cash/locations/${pub.locationId}/settings`, rules(passed)), 200);
+    await t.app.brigade.jobs.drain();
+    const reminder = await mail.next((m) => m.to.includes(`manager@${pub.slug}.brigade.test`));
+    expect(reminder.subject).toBe('Cash not counted at Main Street');
+    // The job queued for the old, later deadline is still waiting; when it comes it finds the day reminded.
+    await t.db.admin(`UPDATE jobs SET run_at = now() WHERE tenant_id = $1 AND kind = 'cash.deadline' AND status = 'pending'`, [pub.id], 'superuser');
+    await t.db.admin(`UPDATE cash_location_settings SET deadline = $2 WHERE tenant_id = $1`, [pub.id, passed], 'superuser');
+    await t.app.brigade.jobs.drain();
+    const [{ n }] = (await t.db.admin(`SELECT count(*)::int AS n FROM notifications WHERE tenant_id = $1 AND user_id = $2`, [pub.id, pub.users.manager])) as [{ n: number }];
+    expect(n).toBe(1);
+  });
+
   it('waits for the deadline as a durable job, and reminds nobody when every drawer was counted in time', async () => {
     const bar = await t.tenant();
     const { zone, hour, minute } = daytimeZone();

@@ -34,6 +34,17 @@ export function cashRoutes(deps: CashRouteDeps): RouteSpec[] {
     },
   });
 
+  /**
+   * After the rules change: a deadline moved earlier must not wait for the job queued at the old time, so each open
+   * day affected gets a job at its new deadline. The later of the two jobs finds the day reminded and does nothing.
+   */
+  async function rescheduleDeadlines(tx: TenantTx, biz: { slug: string; currency: string }, locationId: string | null) {
+    for (const day of await service.daysAwaitingReminder(tx, locationId)) {
+      const { deadlineAt } = await service.deadlineOf(tx, biz, day.location_id, day.business_date);
+      await cashDeps(biz).scheduleDeadline(tx, day.location_id, day.business_date, deadlineAt);
+    }
+  }
+
   // The deadline reminder: a durable job per location and business day, scheduled when the day's first drawer opens.
   jobs.register(DEADLINE_JOB, async (tx: TenantTx, payload) => {
     const locationId = String(payload.location_id);
@@ -98,6 +109,7 @@ export function cashRoutes(deps: CashRouteDeps): RouteSpec[] {
       response: s.businessSettings,
       handler: async ({ tx, tenant, body, audit }) => {
         const { before, after } = await service.putBusinessSettings(tx, tenant, body);
+        if (before.deadline !== after.deadline) await rescheduleDeadlines(tx, tenant, null);
         await audit({ action: 'cash.settings.updated', resourceType: 'cash_settings', resourceId: tx.tenantId, risk: 'medium', changes: diff(before, after) });
         return after;
       },
@@ -128,6 +140,7 @@ export function cashRoutes(deps: CashRouteDeps): RouteSpec[] {
       response: s.locationSettings,
       handler: async ({ tx, tenant, principal, params, body, audit }) => {
         const { before, after } = await service.putLocationSettings(tx, tenant, params.id, principal.scope('cash.settings.manage'), body);
+        if (before.effective.deadline !== after.effective.deadline) await rescheduleDeadlines(tx, tenant, params.id);
         await audit({ action: 'cash.location_settings.updated', resourceType: 'location', resourceId: params.id, locationId: params.id, risk: 'medium', changes: diff(before.overrides, after.overrides) });
         return after;
       },

@@ -1159,6 +1159,16 @@ export async function deadlineOf(tx: TenantTx, biz: Business, locationId: string
   return { deadlineAt: deadline_at, location };
 }
 
+/** Business days that still wait for their deadline reminder (not closed, not reminded), at one location or all. */
+export async function daysAwaitingReminder(tx: TenantTx, locationId: string | null): Promise<{ location_id: string; business_date: string }[]> {
+  return tx.query(
+    `SELECT location_id, business_date::text AS business_date FROM cash_days
+      WHERE tenant_id = $1 AND NOT closed AND reminded_at IS NULL AND ($2::uuid IS NULL OR location_id = $2)
+        AND business_date >= current_date - 2`,
+    [tx.tenantId, locationId],
+  );
+}
+
 /** Marks the day reminded; false when it already was (a retried job must not remind twice). */
 export async function markReminded(tx: TenantTx, locationId: string, businessDate: string): Promise<boolean> {
   const rows = await tx.query(
