@@ -5,6 +5,7 @@ import { api, qs } from '../lib/api';
 import { can, useCurrentLocation, useSession, type Location, type Session } from '../lib/session';
 import { useFormat } from '../lib/format';
 import { Alert, Badge, Button, Card, EmptyState, ErrorState, Form, Loading, Modal, PageHeader, SelectField, Table, Td, TextField } from '../ui';
+import { Pager, useCursorPaging } from '../ui/paging';
 
 type Risk = 'low' | 'medium' | 'high' | 'critical';
 
@@ -105,9 +106,8 @@ function AuditTrail() {
   const filters = readFilters(params);
   const filterKey = FILTERS.map((k) => filters[k]).join('\u0000');
   // Cursors of the pages already passed, so "Newer" can go back; a new filter starts again at the newest.
-  const [paging, setPaging] = useState<{ key: string; stack: string[] }>({ key: filterKey, stack: [] });
-  const stack = paging.key === filterKey ? paging.stack : [];
-  const cursor = stack[stack.length - 1];
+  const paging = useCursorPaging(filterKey);
+  const cursor = paging.cursor;
   const fmt = useFormat();
   const { locations } = useCurrentLocation();
   const [open, setOpen] = useState<AuditRecord | null>(null);
@@ -175,20 +175,7 @@ function AuditTrail() {
             ))}
           </Table>
         )}
-        <nav aria-label="Audit pages" className="flex flex-wrap items-center gap-2">
-          <Button tone="secondary" disabled={stack.length === 0} onClick={() => setPaging({ key: filterKey, stack: stack.slice(0, -1) })}>
-            Newer
-          </Button>
-          <Button
-            tone="secondary"
-            disabled={!records.data?.next_cursor || records.isPlaceholderData}
-            onClick={() => records.data?.next_cursor && setPaging({ key: filterKey, stack: [...stack, records.data.next_cursor] })}
-          >
-            Older
-          </Button>
-          <span className="text-sm text-stone-600">Page {stack.length + 1}</span>
-          {records.isFetching && !records.isPending && <span className="text-sm text-stone-600">Updating…</span>}
-        </nav>
+        <Pager label="Audit pages" paging={paging} next={records.data?.next_cursor} placeholder={records.isPlaceholderData} fetching={records.isFetching && !records.isPending} />
       </section>
       <RecordDialog record={open} locations={locations} onClose={() => setOpen(null)} />
     </div>

@@ -5,6 +5,7 @@ import { api, ApiError, qs } from '../../lib/api';
 import { can, useCurrentLocation, useSession, type Location, type Session } from '../../lib/session';
 import { useFormat } from '../../lib/format';
 import { Alert, Badge, Button, Card, EmptyState, ErrorState, Form, Loading, PageHeader, QueryView, SelectField, Table, Td, TextField, cx } from '../../ui';
+import { Pager, useCursorPaging } from '../../ui/paging';
 import { MOVEMENT_LABELS, RECONCILIATION_STATUS, type Count, type Reconciliation, type ReconciliationSummary } from './types';
 
 /*
@@ -249,9 +250,8 @@ function History({ session }: { session: Session }) {
   const filters = readHistoryFilters(params);
   const filterKey = HISTORY_FILTERS.map((k) => filters[k]).join('\u0000');
   // Cursors of the pages already passed, so "Newer" can go back; a new filter starts again at the newest.
-  const [paging, setPaging] = useState<{ key: string; stack: string[] }>({ key: filterKey, stack: [] });
-  const stack = paging.key === filterKey ? paging.stack : [];
-  const cursor = stack[stack.length - 1];
+  const paging = useCursorPaging(filterKey);
+  const cursor = paging.cursor;
   const fmt = useFormat();
   const day = useBusinessDay();
   const { locations } = useCurrentLocation();
@@ -338,20 +338,7 @@ function History({ session }: { session: Session }) {
           ))}
         </Table>
       )}
-      <nav aria-label="Pages of counts" className="flex flex-wrap items-center gap-2">
-        <Button tone="secondary" disabled={stack.length === 0} onClick={() => setPaging({ key: filterKey, stack: stack.slice(0, -1) })}>
-          Newer
-        </Button>
-        <Button
-          tone="secondary"
-          disabled={!list.data?.next_cursor || list.isPlaceholderData}
-          onClick={() => list.data?.next_cursor && setPaging({ key: filterKey, stack: [...stack, list.data.next_cursor] })}
-        >
-          Older
-        </Button>
-        <span className="text-sm text-stone-600">Page {stack.length + 1}</span>
-        {list.isFetching && !list.isPending && <span className="text-sm text-stone-600">Updating…</span>}
-      </nav>
+      <Pager label="Pages of counts" paging={paging} next={list.data?.next_cursor} placeholder={list.isPlaceholderData} fetching={list.isFetching && !list.isPending} />
     </section>
   );
 }
