@@ -1,14 +1,10 @@
-import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { diff } from '../core/audit.ts';
 import type { TenantTx } from '../core/db/tx.ts';
 import { route, type RouteSpec } from '../core/http.ts';
 import type { Jobs } from '../core/jobs.ts';
-import { notify } from '../core/notifications.ts';
 import { idParams } from '../core/schemas.ts';
 import type { Mailer } from '../integrations/mail.ts';
-import { peopleWithPermissionAt } from '../identity/service.ts';
-import { decimal, minorDigits } from './money.ts';
 import * as s from './schemas.ts';
 import * as service from './service.ts';
 
@@ -34,39 +30,14 @@ export function cashRoutes(deps: CashRouteDeps): RouteSpec[] {
     },
   });
 
-  /**
-   * After the rules change: a deadline moved earlier must not wait for the job queued at the old time, so each open
-   * day affected gets a job at its new deadline. The later of the two jobs finds the day reminded and does nothing.
-   */
-  async function rescheduleDeadlines(tx: TenantTx, biz: { slug: string; currency: string }, locationId: string | null) {
-    for (const day of await service.daysAwaitingReminder(tx, locationId)) {
-      const { deadlineAt } = await service.deadlineOf(tx, biz, day.location_id, day.business_date);
-      await cashDeps(biz).scheduleDeadline(tx, day.location_id, day.business_date, deadlineAt);
-    }
-  }
-
   // The deadline reminder: a durable job per location and business day, scheduled when the day's first drawer opens.
-  jobs.register(DEADLINE_JOB, async (tx: TenantTx, payload) => {
-    const locationId = String(payload.location_id);
-    const businessDate = String(payload.business_date);
+  jobs.register(DEADLINE_JOB, (tx: TenantTx, payload) => {
     const biz = { slug: String(payload.slug), currency: String(payload.currency) };
-    const { deadlineAt, location } = await service.deadlineOf(tx, biz, locationId, businessDate);
-    // The owner moved the deadline later since this was scheduled: wait for the new one.
-    if (deadlineAt.getTime() - Date.now() > 60_000) {
-      await cashDeps(biz).scheduleDeadline(tx, locationId, businessDate, deadlineAt);
-      return;
-    }
-    const open = await service.uncountedDrawers(tx, locationId, businessDate);
-    if (open.length === 0) return;
-    if (!(await service.markReminded(tx, locationId, businessDate))) return;
-    const list = open.map((d) => `${d.register} (opened by ${d.opened_by})`).join(', ');
-    const title = `Cash not counted at ${location.name}`;
-    const body = `The deadline for ${businessDate} has passed and ${open.length === 1 ? 'this drawer has' : 'these drawers have'} not been counted: ${list}.`;
-    const link = `/cash/day?date=${businessDate}`;
-    for (const p of await peopleWithPermissionAt(tx, 'cash.reconciliation.approve', locationId)) {
-      await notify(tx, { userId: p.id, kind: 'cash.deadline', title, body, link });
-      await mailer.queue(tx, { to: p.email, subject: title, body: `Hello ${p.name},\n\n${body}\n\nSee the day: ${deps.tenantUrl(biz.slug)}${link}\n` });
-    }
+    return service.remindAtDeadline(tx, biz, String(payload.location_id), String(payload.business_date), {
+      mailer,
+      tenantUrl: deps.tenantUrl,
+      reschedule: (at) => cashDeps(biz).scheduleDeadline(tx, String(payload.location_id), String(payload.business_date), at),
+    });
   });
 
   return [
@@ -109,7 +80,7 @@ export function cashRoutes(deps: CashRouteDeps): RouteSpec[] {
       response: s.businessSettings,
       handler: async ({ tx, tenant, body, audit }) => {
         const { before, after } = await service.putBusinessSettings(tx, tenant, body);
-        if (before.deadline !== after.deadline) await rescheduleDeadlines(tx, tenant, null);
+        if (before.deadline !== after.deadline) await service.rescheduleDeadlines(tx, tenant, cashDeps(tenant), null);
         await audit({ action: 'cash.settings.updated', resourceType: 'cash_settings', resourceId: tx.tenantId, risk: 'medium', changes: diff(before, after) });
         return after;
       },
@@ -140,7 +111,7 @@ export function cashRoutes(deps: CashRouteDeps): RouteSpec[] {
       response: s.locationSettings,
       handler: async ({ tx, tenant, principal, params, body, audit }) => {
         const { before, after } = await service.putLocationSettings(tx, tenant, params.id, principal.scope('cash.settings.manage'), body);
-        if (before.effective.deadline !== after.effective.deadline) await rescheduleDeadlines(tx, tenant, params.id);
+        if (before.effective.deadline !== after.effective.deadline) await service.rescheduleDeadlines(tx, tenant, cashDeps(tenant), params.id);
         await audit({ action: 'cash.location_settings.updated', resourceType: 'location', resourceId: params.id, locationId: params.id, risk: 'medium', changes: diff(before.overrides, after.overrides) });
         return after;
       },
@@ -511,46 +482,8 @@ export function cashRoutes(deps: CashRouteDeps): RouteSpec[] {
       query: s.exportQuery,
       response: z.string(),
       handler: async ({ tx, tenant, principal, query, reply }) => {
-        const { from, to, rows, locations, names } = await service.reconciliationRows(tx, principal, query);
-        const digits = minorDigits(tenant.currency);
-        const money = (n: number) => decimal(n, digits);
-        const csv = stringify(
-          rows.map((r) => ({
-            business_date: r.business_date,
-            location: locations.get(r.location_id) ?? '',
-            register: r.register_name,
-            drawer_id: r.drawer_id,
-            reconciliation_id: r.id,
-            attempt: r.attempt,
-            opened_by: names.get(r.opened_by) ?? '',
-            counted_by: names.get(r.submitted_by) ?? '',
-            submitted_at: r.submitted_at.toISOString(),
-            currency: tenant.currency,
-            opening_float: money(r.opening_float),
-            cash_sales: money(r.cash_sales),
-            cash_in: money(r.cash_in),
-            pay_outs: money(r.pay_outs),
-            tip_outs: money(r.tip_outs),
-            drops: money(r.drops),
-            expected: money(r.expected),
-            counted: money(r.counted),
-            variance: money(r.variance),
-            outcome: r.outcome,
-            status: r.status,
-            decided_by: r.decided_by ? (names.get(r.decided_by) ?? '') : '',
-            decision_comment: r.decision_comment ?? '',
-          })),
-          {
-            header: true,
-            columns: ['business_date', 'location', 'register', 'drawer_id', 'reconciliation_id', 'attempt', 'opened_by', 'counted_by', 'submitted_at', 'currency', 'opening_float', 'cash_sales', 'cash_in', 'pay_outs', 'tip_outs', 'drops', 'expected', 'counted', 'variance', 'outcome', 'status', 'decided_by', 'decision_comment'],
-            // A cell an accountant's spreadsheet would run as a formula (=, +, -, @) is quoted with a leading apostrophe.
-            cast: { string: (v) => (/^[=+\-@\t\r]/.test(v) && !/^-\d/.test(v) ? `'${v}` : v) },
-          },
-        );
-        reply
-          .type('text/csv; charset=utf-8')
-          .header('content-disposition', `attachment; filename="reconciliations-${from}-to-${to}.csv"`)
-          .serializer((v: unknown) => String(v));
+        const { filename, csv } = await service.reconciliationsCsv(tx, tenant, principal, query);
+        reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${filename}"`).serializer((v: unknown) => String(v));
         return csv;
       },
     }),

@@ -5,9 +5,12 @@ import type { Principal } from '../core/access.ts';
 import type { TenantTx } from '../core/db/tx.ts';
 import { AppError, errors, pgErrorCode } from '../core/errors.ts';
 import { decodeCursor, toPage } from '../core/schemas.ts';
-import { peopleNames } from '../identity/service.ts';
+import { stringify } from 'csv-stringify/sync';
+import { notify } from '../core/notifications.ts';
+import type { Mailer } from '../integrations/mail.ts';
+import { peopleNames, peopleWithPermissionAt } from '../identity/service.ts';
 import { getLocation } from '../org/service.ts';
-import { countTotal, flowsOf, judge, minorDigits, standardDenominations, type Flows, type MovementKind } from './money.ts';
+import { countTotal, decimal, flowsOf, judge, minorDigits, standardDenominations, type Flows, type MovementKind } from './money.ts';
 import type * as s from './schemas.ts';
 
 type Rules = z.output<typeof s.cashRules>;
@@ -1121,7 +1124,7 @@ export async function varianceReport(tx: TenantTx, biz: Business, principal: Pri
 }
 
 /** Every count in a date range, one row each, for the accountant's spreadsheet (amounts as decimals of the currency). */
-export async function reconciliationRows(tx: TenantTx, principal: Principal, q: z.output<typeof s.exportQuery>) {
+async function reconciliationRows(tx: TenantTx, principal: Principal, q: z.output<typeof s.exportQuery>) {
   const scope = principal.scope('cash.report.read');
   const timeZone = q.location_id ? (await getLocation(tx, q.location_id, scope)).time_zone : 'UTC';
   const [range] = await tx.query<{ from: string; to: string }>(
@@ -1141,10 +1144,84 @@ export async function reconciliationRows(tx: TenantTx, principal: Principal, q: 
   return { from, to, rows, locations, names };
 }
 
+const CSV_COLUMNS = [
+  'business_date', 'location', 'register', 'drawer_id', 'reconciliation_id', 'attempt', 'opened_by', 'counted_by', 'submitted_at', 'currency',
+  'opening_float', 'cash_sales', 'cash_in', 'pay_outs', 'tip_outs', 'drops', 'expected', 'counted', 'variance', 'outcome', 'status', 'decided_by', 'decision_comment',
+];
+
+/** The export as CSV text and its file name. */
+export async function reconciliationsCsv(tx: TenantTx, biz: Business, principal: Principal, q: z.output<typeof s.exportQuery>) {
+  const { from, to, rows, locations, names } = await reconciliationRows(tx, principal, q);
+  const digits = minorDigits(biz.currency);
+  const money = (n: number) => decimal(n, digits);
+  const csv = stringify(
+    rows.map((r) => ({
+      business_date: r.business_date,
+      location: locations.get(r.location_id) ?? '',
+      register: r.register_name,
+      drawer_id: r.drawer_id,
+      reconciliation_id: r.id,
+      attempt: r.attempt,
+      opened_by: names.get(r.opened_by) ?? '',
+      counted_by: names.get(r.submitted_by) ?? '',
+      submitted_at: r.submitted_at.toISOString(),
+      currency: biz.currency,
+      opening_float: money(r.opening_float),
+      cash_sales: money(r.cash_sales),
+      cash_in: money(r.cash_in),
+      pay_outs: money(r.pay_outs),
+      tip_outs: money(r.tip_outs),
+      drops: money(r.drops),
+      expected: money(r.expected),
+      counted: money(r.counted),
+      variance: money(r.variance),
+      outcome: r.outcome,
+      status: r.status,
+      decided_by: r.decided_by ? (names.get(r.decided_by) ?? '') : '',
+      decision_comment: r.decision_comment ?? '',
+    })),
+    {
+      header: true,
+      columns: CSV_COLUMNS,
+      // A cell an accountant's spreadsheet would run as a formula (=, +, -, @) is quoted with a leading apostrophe.
+      cast: { string: (v) => (/^[=+\-@\t\r]/.test(v) && !/^-\d/.test(v) ? `'${v}` : v) },
+    },
+  );
+  return { filename: `reconciliations-${from}-to-${to}.csv`, csv };
+}
+
 // ================================================================= deadline reminder
 
+export interface ReminderDeps {
+  mailer: Mailer;
+  /** The business's own address, for the link in the mail. */
+  tenantUrl(slug: string): string;
+  /** Queues the reminder again for a later deadline. */
+  reschedule(at: Date): Promise<void>;
+}
+
+/**
+ * The deadline job: if drawers of the day are still uncounted, the people who may approve at the location get an
+ * in-app notification and an email, once. A deadline moved later since the job was queued waits for the new time.
+ */
+export async function remindAtDeadline(tx: TenantTx, biz: Business & { slug: string }, locationId: string, businessDate: string, deps: ReminderDeps) {
+  const { deadlineAt, location } = await deadlineOf(tx, biz, locationId, businessDate);
+  if (deadlineAt.getTime() - Date.now() > 60_000) return deps.reschedule(deadlineAt);
+  const open = await uncountedDrawers(tx, locationId, businessDate);
+  if (open.length === 0) return;
+  if (!(await markReminded(tx, locationId, businessDate))) return;
+  const list = open.map((d) => `${d.register} (opened by ${d.opened_by})`).join(', ');
+  const title = `Cash not counted at ${location.name}`;
+  const body = `The deadline for ${businessDate} has passed and ${open.length === 1 ? 'this drawer has' : 'these drawers have'} not been counted: ${list}.`;
+  const link = `/cash/day?date=${businessDate}`;
+  for (const p of await peopleWithPermissionAt(tx, 'cash.reconciliation.approve', locationId)) {
+    await notify(tx, { userId: p.id, kind: 'cash.deadline', title, body, link });
+    await deps.mailer.queue(tx, { to: p.email, subject: title, body: `Hello ${p.name},\n\n${body}\n\nSee the day: ${deps.tenantUrl(biz.slug)}${link}\n` });
+  }
+}
+
 /** Drawers of a location's business day that nobody has counted yet (open, or sent back for a recount). */
-export async function uncountedDrawers(tx: TenantTx, locationId: string, businessDate: string) {
+async function uncountedDrawers(tx: TenantTx, locationId: string, businessDate: string) {
   const drawers = await drawersOfDay(tx, locationId, businessDate);
   const open = drawers.filter((d) => d.status === 'open' || d.status === 'recount');
   const names = await peopleNames(tx, open.map((d) => d.opened_by));
@@ -1152,15 +1229,26 @@ export async function uncountedDrawers(tx: TenantTx, locationId: string, busines
 }
 
 /** When the deadline for a location's day falls now, with its current rules (the owner may have moved it). */
-export async function deadlineOf(tx: TenantTx, biz: Business, locationId: string, businessDate: string) {
+async function deadlineOf(tx: TenantTx, biz: Business, locationId: string, businessDate: string) {
   const location = await getLocation(tx, locationId, 'all');
   const rules = await rulesAt(tx, biz, locationId);
   const { deadline_at } = await localDay(tx, location.time_zone, businessDate, rules.deadline);
   return { deadlineAt: deadline_at, location };
 }
 
+/**
+ * After the rules change: a deadline moved earlier must not wait for the job queued at the old time, so each open
+ * day affected gets a job at its new deadline. The later of the two jobs finds the day reminded and does nothing.
+ */
+export async function rescheduleDeadlines(tx: TenantTx, biz: Business, deps: CashDeps, locationId: string | null) {
+  for (const day of await daysAwaitingReminder(tx, locationId)) {
+    const { deadlineAt } = await deadlineOf(tx, biz, day.location_id, day.business_date);
+    await deps.scheduleDeadline(tx, day.location_id, day.business_date, deadlineAt);
+  }
+}
+
 /** Business days that still wait for their deadline reminder (not closed, not reminded), at one location or all. */
-export async function daysAwaitingReminder(tx: TenantTx, locationId: string | null): Promise<{ location_id: string; business_date: string }[]> {
+async function daysAwaitingReminder(tx: TenantTx, locationId: string | null): Promise<{ location_id: string; business_date: string }[]> {
   return tx.query(
     `SELECT location_id, business_date::text AS business_date FROM cash_days
       WHERE tenant_id = $1 AND NOT closed AND reminded_at IS NULL AND ($2::uuid IS NULL OR location_id = $2)
@@ -1170,7 +1258,7 @@ export async function daysAwaitingReminder(tx: TenantTx, locationId: string | nu
 }
 
 /** Marks the day reminded; false when it already was (a retried job must not remind twice). */
-export async function markReminded(tx: TenantTx, locationId: string, businessDate: string): Promise<boolean> {
+async function markReminded(tx: TenantTx, locationId: string, businessDate: string): Promise<boolean> {
   const rows = await tx.query(
     `UPDATE cash_days SET reminded_at = now() WHERE tenant_id = $1 AND location_id = $2 AND business_date = $3 AND reminded_at IS NULL RETURNING business_date`,
     [tx.tenantId, locationId, businessDate],
