@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import fastifyStatic from '@fastify/static';
@@ -18,6 +18,10 @@ import { z } from 'zod';
 import { auditRoutes } from './core/audit-routes.ts';
 import { notificationRoutes } from './core/notifications.ts';
 import { cashRoutes } from './cash/routes.ts';
+import { Realtime } from './core/realtime.ts';
+import { textProvidersFromConfig } from './integrations/messaging.ts';
+import { GuestMessages } from './waitlist/notify.ts';
+import { waitlistRoutes } from './waitlist/routes.ts';
 import type { Config } from './core/config.ts';
 import { pgDriver, pgliteDriver, type Driver } from './core/db/driver.ts';
 import { migrate, pendingMigrations, ROLES } from './core/db/migrate.ts';
@@ -43,6 +47,7 @@ export interface Brigade {
   jobs: Jobs;
   mailer: Mailer;
   tenants: TenantDirectory;
+  realtime: Realtime;
   routes: RouteSpec[];
 }
 
@@ -138,6 +143,8 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
   const log = app.log;
   const jobs = new Jobs(db, log);
   const mailer = new Mailer(jobs, log, config.SMTP_URL, config.MAIL_FROM);
+  const realtime = new Realtime(db, log);
+  const guestMessages = new GuestMessages(jobs, { mailer, ...textProvidersFromConfig(config) }, log);
   const tenants = new TenantDirectory(db, config.BASE_DOMAIN);
   const publicUrl = new URL(config.PUBLIC_URL ?? `http://localhost:${config.PORT}`);
   const tenantUrl = (slug: string) => `${publicUrl.protocol}//${slug}.${publicUrl.host}`;
@@ -277,6 +284,12 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
   });
 
   // ---------------------------------------------------------------- routes
+  const resolvePrincipal = async (req: FastifyRequest) => {
+    const b = bearer(req);
+    if (b?.startsWith(identity.TOKEN_PREFIX.kiosk)) return identity.principalFromKiosk(db, b);
+    if (b) return identity.principalFromSession(db, sessions, b, false);
+    return identity.principalFromSession(db, sessions, cookies.read(req, cookies.session), true);
+  };
   const specs: RouteSpec[] = [
     ...healthRoutes(driver, metrics),
     ...identityRoutes({ ...identityDeps, cookies, jobs }),
@@ -284,30 +297,29 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
     ...auditRoutes,
     ...notificationRoutes,
     ...cashRoutes({ jobs, mailer, tenantUrl }),
+    ...waitlistRoutes({ jobs, realtime, messages: guestMessages, tenantUrl }),
     ...platformRoutes,
   ];
   registerRoutes(app, specs, {
     db,
     resolvers: {
       tenantById: (id) => tenants.byId(id),
-      principal: async (req) => {
-        const b = bearer(req);
-        if (b?.startsWith(identity.TOKEN_PREFIX.kiosk)) return identity.principalFromKiosk(db, b);
-        if (b) return identity.principalFromSession(db, sessions, b, false);
-        return identity.principalFromSession(db, sessions, cookies.read(req, cookies.session), true);
-      },
+      principal: (req) => resolvePrincipal(req),
       platformPrincipal: (req) => identity.platformPrincipal(db, cookies.read(req, cookies.platform), true),
     },
     csrfCheck: async (req) => csrf.check(req, req.principal?.sessionId ?? req.platformPrincipal?.sessionId ?? ''),
   });
+  await realtime.register(app, { hostTenant: (req) => req.hostTenant, principal: resolvePrincipal });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.decorate('brigade', { config, db, jobs, mailer, tenants, sessions, routes: specs });
+  app.decorate('brigade', { config, db, jobs, mailer, tenants, sessions, realtime, routes: specs });
   app.addHook('onReady', async () => {
+    await realtime.start();
     if (opts.startJobs !== false) await jobs.start();
   });
   app.addHook('onClose', async () => {
     await jobs.stop();
+    await realtime.stop();
     await sessions.close();
     mailer.close();
     redis?.disconnect();

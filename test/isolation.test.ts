@@ -30,7 +30,7 @@ const ident = (name: string) => {
   return `"${name}"`;
 };
 
-/** Fills the tenant's tables through the API: a session, a kiosk, an invitation (mail, job), a password reset, an idempotent create. */
+/** Fills the tenant's tables, through the API where a route writes them: a session, a kiosk, an invitation (mail, job), a password reset, an idempotent create. */
 async function populate(tenant: SeededTenant) {
   const owner = await t.as(tenant, 'owner');
   const expectStatus = (r: { statusCode: number; body: string }, status: number, what: string) => {
@@ -57,6 +57,26 @@ async function populate(tenant: SeededTenant) {
   expectStatus(await owner.post(`/api/v1/cash/locations/${tenant.locationId}/day-closes`, { business_date: drawer.json().business_date }), 201, 'day close');
   // Notifications come from jobs (the cash deadline); here one is written by the same function the job uses.
   await t.app.brigade.db.withTenant(tenant.id, SYSTEM, 'write', (tx) => notify(tx, { userId: tenant.users.manager, kind: 'test', title: 'Hello', body: 'A notification' }));
+  // Waitlist and the core tables it brought (events, usage): one row in each, written directly, so the fence is checked
+  // on rows that are there whichever of these tables the waitlist routes happen to write.
+  await t.app.brigade.db.withTenant(tenant.id, SYSTEM, 'write', async (tx) => {
+    const queue = randomUUID();
+    const entry = randomUUID();
+    await tx.query(`INSERT INTO waitlist_settings (tenant_id) VALUES ($1)`, [tenant.id]);
+    await tx.query(`INSERT INTO waitlist_queues (tenant_id, id, location_id, name) VALUES ($1, $2, $3, 'Terrace')`, [tenant.id, queue, tenant.locationId]);
+    await tx.query(
+      `INSERT INTO waitlist_entries (tenant_id, id, queue_id, location_id, token_hash, name, phone, party_size, source, status, position, position_at_join, business_date)
+       VALUES ($1, $2, $3, $4, sha256(convert_to($5, 'UTF8')), 'Morgan', '+447700900123', 2, 'guest', 'waiting', 1, 1, current_date)`,
+      [tenant.id, entry, queue, tenant.locationId, randomUUID()],
+    );
+    await tx.query(`INSERT INTO waitlist_messages (tenant_id, id, entry_id, sender, body) VALUES ($1, $2, $3, 'guest', 'Can we sit outside?')`, [tenant.id, randomUUID(), entry]);
+    await tx.query(
+      `INSERT INTO waitlist_deliveries (tenant_id, id, entry_id, channel, kind, to_address, body) VALUES ($1, $2, $3, 'sms', 'joined', '+447700900123', 'You are on the list')`,
+      [tenant.id, randomUUID(), entry],
+    );
+    await tx.query(`INSERT INTO realtime_events (tenant_id, channel, type, data) VALUES ($1, $2, 'entry.changed', '{}')`, [tenant.id, `queue:${queue}`]);
+    await tx.query(`INSERT INTO usage_daily (tenant_id, day, metric, value) VALUES ($1, current_date, 'messages_sent', 1)`, [tenant.id]);
+  });
 }
 
 async function rowsPerTenant(): Promise<Map<string, Map<string, number>>> {
@@ -203,8 +223,11 @@ describe('(b) raw SQL as the runtime role stays inside its tenant', () => {
     const problems: string[] = [];
     for (const tbl of tenantTables) {
       const [sample] = await t.db.admin(`SELECT to_jsonb(x) AS row FROM ${ident(tbl)} x WHERE tenant_id = $1 LIMIT 1`, [b.id]);
-      // B's own row, as it is: the fence must refuse it before any unique key could.
-      const r = await refusal(a.id, (q) => q(`INSERT INTO ${ident(tbl)} SELECT * FROM jsonb_populate_record(NULL::${ident(tbl)}, $1::jsonb)`, [JSON.stringify(sample!.row)]));
+      // B's own row, as it is: the fence must refuse it before any unique key could. OVERRIDING SYSTEM VALUE keeps
+      // its generated sequence (realtime_events.seq), which would otherwise be refused before the fence is reached.
+      const r = await refusal(a.id, (q) =>
+        q(`INSERT INTO ${ident(tbl)} OVERRIDING SYSTEM VALUE SELECT * FROM jsonb_populate_record(NULL::${ident(tbl)}, $1::jsonb)`, [JSON.stringify(sample!.row)]),
+      );
       if (r?.code !== '42501' || !/row-level security|permission denied/.test(r.message)) problems.push(`${tbl}: ${JSON.stringify(r)}`);
     }
     expect(problems).toEqual([]);

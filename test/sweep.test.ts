@@ -317,6 +317,31 @@ describe('the cross-tenant sweep over every registered route', () => {
     expect(problems).toEqual([]);
   });
 
+  it('a public resource of one business (a guest’s entry token, a queue) is worthless on another business’s address', async () => {
+    const problems: string[] = [];
+    const swept = routes.filter((s) => s.access === 'public' && needsId(s));
+    for (const spec of swept) {
+      const create = fixtures.get(spec.resource ?? '');
+      if (!create) {
+        problems.push(`${nameOf(spec)}: no fixture creates "${spec.resource}"`);
+        continue;
+      }
+      const id = await create(ctxOf(a, await person(a, 'owner')));
+      const body = bodyOf(spec);
+      const before = await fingerprint(a.tenant.id);
+      const foreign = await call(t.anonymous(b.tenant), spec, pathOf(spec, id), body);
+      const missing = await call(t.anonymous(b.tenant), spec, pathOf(spec, randomUUID()), body);
+      if (foreign.statusCode !== 404 || codeOf(foreign) !== codeOf(missing)) {
+        problems.push(`${nameOf(spec)}: on B's address A's resource got ${said(foreign)}, a missing one ${said(missing)}`);
+      }
+      if (JSON.stringify(await fingerprint(a.tenant.id)) !== JSON.stringify(before)) problems.push(`${nameOf(spec)}: acted in business A from B's address`);
+      const own = await call(t.anonymous(a.tenant), spec, pathOf(spec, id), body);
+      if (own.statusCode >= 300) problems.push(`${nameOf(spec)}: on A's own address it failed: ${said(own)}`);
+    }
+    expect(problems).toEqual([]);
+    expect(swept.length).toBeGreaterThan(0);
+  });
+
   it('platform routes refuse every tenant role and kiosk, and admit the platform operator', async () => {
     const problems: string[] = [];
     const platformRoutes = routes.filter((s) => s.access === 'platform');

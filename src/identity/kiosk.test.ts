@@ -138,6 +138,9 @@ describe('PIN sign-in', () => {
       'cash.register.read': [backKitchen],
       'cash.drawer.operate': [backKitchen],
       'cash.reconciliation.read': [backKitchen],
+      'waitlist.queue.read': [backKitchen],
+      'waitlist.entry.read': [backKitchen],
+      'waitlist.entry.serve': [backKitchen],
     });
 
     const seen = (await session.get('/api/v1/locations')).json().items.map((l: { id: string }) => l.id);

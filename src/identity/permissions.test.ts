@@ -42,6 +42,12 @@ cash.day.read                     x     x      x        .         x      .      
 cash.day.close                    x     x      x        .         x      .      .
 cash.report.read                  x     x      x        .         x      .      x
 cash.settings.manage              x     x      .        .         .      .      .
+waitlist.queue.read               x     x      x        .         x      x      x
+waitlist.queue.manage             x     x      x        .         x      .      .
+waitlist.entry.read               x     x      x        .         x      x      x
+waitlist.entry.serve              x     x      x        .         x      x      .
+waitlist.analytics.read           x     x      x        .         x      .      x
+waitlist.settings.manage          x     x      .        .         .      .      .
 tenant.billing.manage             x     .      .        .         .      .      .
 tenant.delete                     x     .      .        .         .      .      .
 `;
@@ -130,8 +136,11 @@ describe('where a permission holds', () => {
     }
   });
 
-  it('a kiosk allows one\'s own account and the cash drawer: count, never approve', () => {
-    expect([...KIOSK_PERMISSIONS].sort()).toEqual(['cash.drawer.operate', 'cash.reconciliation.read', 'cash.register.read', 'identity.self', 'org.location.read']);
+  it('a kiosk allows one\'s own account, the cash drawer (count, never approve) and hosting the waitlist (never shaping it)', () => {
+    expect([...KIOSK_PERMISSIONS].sort()).toEqual([
+      'cash.drawer.operate', 'cash.reconciliation.read', 'cash.register.read', 'identity.self', 'org.location.read',
+      'waitlist.entry.read', 'waitlist.entry.serve', 'waitlist.queue.read',
+    ]);
   });
 
   it('on a shared kiosk even the owner may do only what a kiosk allows', () => {

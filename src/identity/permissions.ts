@@ -29,6 +29,12 @@ export const PERMISSIONS = {
   'cash.day.close': 'Close and reopen a location\'s business day',
   'cash.report.read': 'See variance reports and export them',
   'cash.settings.manage': 'Configure registers, denominations, floats, tolerance, approval and deadline',
+  'waitlist.queue.read': 'See the waitlist queues and the waitlist settings',
+  'waitlist.queue.manage': 'Create, change, pause and delete waitlist queues',
+  'waitlist.entry.read': 'See the live waitlist board, the guests and their chat',
+  'waitlist.entry.serve': 'Add walk-ins; call, seat, reorder, cancel and chat with waiting guests',
+  'waitlist.analytics.read': 'See waitlist analytics and export them',
+  'waitlist.settings.manage': 'Change the waitlist\'s retention and guest message channels',
   'tenant.settings.update': 'Change business settings and branding',
   'tenant.billing.manage': 'Change plan and billing',
   'tenant.delete': 'Delete the business',
@@ -40,6 +46,9 @@ const READS = ALL.filter((p) => p.endsWith('.read'));
 // Seed 000's matrix: staff count and submit and see their own; managers see all of their locations and approve.
 const CASH_STAFF: Permission[] = ['cash.register.read', 'cash.drawer.operate', 'cash.reconciliation.read'];
 const CASH_MANAGER: Permission[] = [...CASH_STAFF, 'cash.reconciliation.all.read', 'cash.reconciliation.approve', 'cash.day.read', 'cash.day.close', 'cash.report.read'];
+// Seed 003: hosts serve the line; managers and above also shape the queues and read the analytics.
+const WAITLIST_HOST: Permission[] = ['waitlist.queue.read', 'waitlist.entry.read', 'waitlist.entry.serve'];
+const WAITLIST_MANAGER: Permission[] = [...WAITLIST_HOST, 'waitlist.queue.manage', 'waitlist.analytics.read'];
 
 export const ROLE_PERMISSIONS: Record<TenantRole, readonly Permission[]> = {
   owner: ALL,
@@ -47,10 +56,11 @@ export const ROLE_PERMISSIONS: Record<TenantRole, readonly Permission[]> = {
   location_manager: [
     'identity.self', 'org.location.read', 'org.location.update', 'identity.user.read', 'identity.invitation.create', 'identity.kiosk.manage',
     ...CASH_MANAGER,
+    ...WAITLIST_MANAGER,
   ],
   compliance_officer: ['identity.self', 'org.location.read', 'identity.user.read', 'audit.read'],
-  manager: ['identity.self', 'org.location.read', 'identity.user.read', ...CASH_MANAGER],
-  staff: ['identity.self', 'org.location.read', ...CASH_STAFF],
+  manager: ['identity.self', 'org.location.read', 'identity.user.read', ...CASH_MANAGER, ...WAITLIST_MANAGER],
+  staff: ['identity.self', 'org.location.read', ...CASH_STAFF, ...WAITLIST_HOST],
   // Auditors read everything and never write (their own password and sessions aside).
   auditor: ['identity.self', ...READS],
 };
@@ -67,7 +77,8 @@ export const INVITABLE_BY: Record<TenantRole, readonly TenantRole[]> = {
 };
 
 /** What a PIN session on a shared kiosk may do, whatever the person's roles allow elsewhere. */
-export const KIOSK_PERMISSIONS: ReadonlySet<Permission> = new Set(['identity.self', 'org.location.read', 'cash.register.read', 'cash.drawer.operate', 'cash.reconciliation.read']);
+export const KIOSK_PERMISSIONS: ReadonlySet<Permission> = new Set(['identity.self', 'org.location.read', 'cash.register.read', 'cash.drawer.operate', 'cash.reconciliation.read',
+  'waitlist.queue.read', 'waitlist.entry.read', 'waitlist.entry.serve']);
 
 /** A registered kiosk device itself (before anyone signs in on it) may only show the PIN pad. */
 export const DEVICE_PERMISSIONS = ['identity.kiosk.device'] as const;

@@ -353,9 +353,10 @@ describe('who am I', () => {
         'org.location.read': [bistro.locationId],
         'identity.user.read': [bistro.locationId],
         ...Object.fromEntries(
-          ['cash.register.read', 'cash.drawer.operate', 'cash.reconciliation.read', 'cash.reconciliation.all.read', 'cash.reconciliation.approve', 'cash.day.read', 'cash.day.close', 'cash.report.read'].map(
-            (p) => [p, [bistro.locationId]],
-          ),
+          [
+            'cash.register.read', 'cash.drawer.operate', 'cash.reconciliation.read', 'cash.reconciliation.all.read', 'cash.reconciliation.approve', 'cash.day.read', 'cash.day.close', 'cash.report.read',
+            'waitlist.queue.read', 'waitlist.queue.manage', 'waitlist.entry.read', 'waitlist.entry.serve', 'waitlist.analytics.read',
+          ].map((p) => [p, [bistro.locationId]]),
         ),
       },
     });

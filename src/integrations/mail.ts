@@ -71,6 +71,19 @@ export class Mailer {
     );
   }
 
+  /**
+   * Sends now, for a caller that keeps its own log and retries (the waitlist's guest messages run in their own
+   * durable job). Without SMTP the message is only logged and reported as kept.
+   */
+  async sendNow(mail: Mail): Promise<'sent' | 'kept'> {
+    if (!this.transport) {
+      this.log.info({ to: mail.to, subject: mail.subject }, 'mail not sent (no SMTP_URL configured)');
+      return 'kept';
+    }
+    await this.transport.sendMail({ from: this.from, to: mail.to, subject: mail.subject, text: mail.body });
+    return 'sent';
+  }
+
   close(): void {
     this.transport?.close();
   }

@@ -5,6 +5,7 @@ import { TENANT_ROLES, LOCATION_SCOPED } from '../identity/permissions.ts';
 import { createPlatformUser, createUser } from '../identity/service.ts';
 import { hashSecret } from '../identity/secrets.ts';
 import { createLocationRow } from '../org/service.ts';
+import { createStarterQueue, seedDemoLine } from '../waitlist/service.ts';
 import { createRegister, listRegisters, seedPastDays } from '../cash/service.ts';
 import { createTenant, tenantCount } from './service.ts';
 
@@ -61,6 +62,8 @@ export async function seedTenant(
     }
     // Starter data of the cash module: a register to count at the end of the first day.
     await createRegister(tx, { location_id: location.id, name: 'Main register' });
+    // …and of the waitlist: a queue to put the first walk-in in.
+    await createStarterQueue(tx, location.id);
     await writeAudit(tx, META, { action: 'tenant.seeded', resourceType: 'tenant', resourceId: id, risk: 'low', changes: { people: TENANT_ROLES.length } });
     return { id, slug: t.slug, name: t.name, locationId: location.id, users };
   });
@@ -78,6 +81,9 @@ export async function seedDemo(db: Database, password: string): Promise<DemoSign
     await db.withTenant(seeded.id, SYSTEM, 'write', async (tx) => {
       const { items } = await listRegisters(tx, 'all', { location_id: seeded.locationId });
       await seedPastDays(tx, { currency }, { locationId: seeded.locationId, registerId: items[0]!.id, staffId: seeded.users.staff, managerId: seeded.users.manager, days: 14 });
+      // Four weeks of waitlist evenings and tonight's line, for the board, the estimates and the analytics.
+      const [queue] = await tx.query<{ id: string }>(`SELECT id FROM waitlist_queues WHERE tenant_id = $1 ORDER BY created_at LIMIT 1`, [tx.tenantId]);
+      await seedDemoLine(tx, queue!.id, 28);
     });
     out.tenants.push({ slug: t.slug, users: TENANT_ROLES.map((r) => `${r}@${t.slug}.brigade.test`) });
   }
