@@ -7,6 +7,7 @@ import { useFormat } from '../../lib/format';
 import { Alert, Badge, Button, Card, EmptyState, ErrorState, Loading, Modal, PageHeader, QueryView, Table, Td, TextField, cx, errorMessage } from '../../ui';
 import { CashManagerNav, ReconciliationStatus, TextArea, VarianceText, fieldProblem, useBusinessDay } from './Approvals';
 import { RECONCILIATION_STATUS, type DayClose, type DayStatus } from './types';
+import { useSearchParamUpdate } from '../../lib/search-params';
 
 /*
  * The business day of a location: once every drawer is reconciled a manager closes it. A close is numbered, hashed
@@ -50,7 +51,8 @@ export function DayPage() {
 }
 
 function Day({ location, session }: { location: Location; session: Session }) {
-  const [params, setParams] = useSearchParams();
+  const [params] = useSearchParams();
+  const setDate = useSearchParamUpdate();
   const chosen = /^\d{4}-\d{2}-\d{2}$/.test(params.get('date') ?? '') ? params.get('date')! : '';
   const client = useQueryClient();
   // Times at this location's clock: the deadline is the location's.
@@ -77,10 +79,7 @@ function Day({ location, session }: { location: Location; session: Session }) {
   const pickDate = (d: string) => {
     setClosed(null);
     close.reset();
-    const p = new URLSearchParams(params);
-    if (d) p.set('date', d);
-    else p.delete('date');
-    setParams(p, { replace: true });
+    setDate({ date: d });
   };
 
   return (

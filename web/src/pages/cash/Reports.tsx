@@ -7,6 +7,7 @@ import { useFormat } from '../../lib/format';
 import { Alert, Card, EmptyState, PageHeader, QueryView, SelectField, Table, Td } from '../../ui';
 import { CashManagerNav, ReconciliationStatus, VarianceText, locationName, useBusinessDay } from './Approvals';
 import type { VarianceReport } from './types';
+import { useSearchParamUpdate } from '../../lib/search-params';
 
 /*
  * Where cash goes missing, and how often: variance per location, register or person over the last 7, 30 or 90 days,
@@ -38,7 +39,7 @@ export function CashReportsPage() {
 }
 
 function Report() {
-  const [params, setParams] = useSearchParams();
+  const [params] = useSearchParams();
   const { locations } = useCurrentLocation();
   const days = (PERIODS as readonly string[]).includes(params.get('days') ?? '') ? params.get('days')! : '30';
   const by: Group = (params.get('by') ?? '') in GROUPS ? (params.get('by') as Group) : 'register';
@@ -49,12 +50,8 @@ function Report() {
     queryFn: () => api.get<VarianceReport>(`/cash/reports/variance${qs(query)}`),
     placeholderData: (prev) => prev,
   });
-  const set = (k: string, v: string) => {
-    const p = new URLSearchParams(params);
-    if (v) p.set(k, v);
-    else p.delete(k);
-    setParams(p, { replace: true });
-  };
+  const update = useSearchParamUpdate();
+  const set = (k: string, v: string) => update({ [k]: v });
 
   return (
     <div className="flex flex-col gap-6">
