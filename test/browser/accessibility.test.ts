@@ -58,6 +58,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
         ...(await check(page, '/reset#br_not-a-real-token.x', heading)),
         ...(await check(page, '/invite#bi_not-a-real-token.x', heading)),
         ...(await check(page, '/kiosk', heading)),
+        ...(await check(page, '/w', heading)),
       ];
       expect(problems).toEqual([]);
     });
@@ -79,6 +80,9 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
         ['/cash/day', 'Day close'],
         ['/cash/reports', 'Cash reports'],
         ['/cash/settings', 'Cash settings'],
+        ['/waitlist', 'Waitlist'],
+        ['/waitlist/queues', 'Waitlist queues'],
+        ['/waitlist/analytics', 'Waitlist analytics'],
       ] as const) {
         // The page's own data loaded (no spinner left), so axe sees what a person sees.
         problems.push(...(await check(page, path, async (p) => {

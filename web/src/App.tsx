@@ -15,6 +15,7 @@ import { PeoplePage } from './pages/People';
 import { KiosksPage } from './pages/Kiosks';
 import { AuditPage } from './pages/Audit';
 import { cashRoutes, kioskCashRoute } from './pages/cash/routes';
+import { waitlistPublicRoutes, waitlistRoutes } from './pages/waitlist/routes';
 
 /** Pages that need someone signed in with a password; anyone else goes to the sign-in page and comes back after. */
 function RequireSession({ children }: { children: ReactNode }) {
@@ -39,6 +40,7 @@ const router = createBrowserRouter(
     { path: '/invite', element: <AcceptInvitationPage /> },
     { path: '/kiosk', element: <KioskPage /> },
     kioskCashRoute,
+    ...waitlistPublicRoutes,
     {
       path: '/',
       element: (
@@ -56,6 +58,7 @@ const router = createBrowserRouter(
         { path: 'kiosks', element: <KiosksPage /> },
         { path: 'audit', element: <AuditPage /> },
         ...cashRoutes,
+        ...waitlistRoutes,
         { path: '*', element: <Navigate to="/" replace /> },
       ],
     },

@@ -11,6 +11,7 @@ export interface NavEntry {
 
 export const navigation: NavEntry[] = [
   { to: '/', label: 'Today' },
+  { to: '/waitlist', label: 'Waitlist', permission: 'waitlist.entry.read' },
   { to: '/cash', label: 'Cash', permission: 'cash.register.read' },
   { to: '/locations', label: 'Locations', permission: 'org.location.read' },
   { to: '/people', label: 'People', permission: 'identity.user.read' },
