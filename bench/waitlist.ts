@@ -476,7 +476,9 @@ async function seed(admin: pg.Client): Promise<{ load: { id: string; slug: strin
        SELECT i, gen_random_uuid() AS id, 'bench-' || lpad(i::text, 4, '0') AS slug FROM generate_series(1, $1::int) AS i`,
     [TENANTS],
   );
-  await admin.query(`INSERT INTO tenants (id, slug, name, status, time_zone) SELECT id, slug, 'Bench Bistro ' || i, 'active', 'Europe/London' FROM bench_tenants`);
+  // A limit no benchmark reaches: the plan's request counter stays on the measured path without refusing anything.
+  await admin.query(`INSERT INTO tenants (id, slug, name, status, time_zone, plan, limit_overrides)
+       SELECT id, slug, 'Bench Bistro ' || i, 'active', 'Europe/London', 'enterprise', '{"requests_per_15_minutes": 1000000000}' FROM bench_tenants`);
   await admin.query(
     `INSERT INTO locations (tenant_id, id, name, address, time_zone)
        SELECT t.id, gen_random_uuid(), 'Dining room', '1 High Street, Leith', 'Europe/London' FROM bench_tenants t`,

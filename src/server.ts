@@ -28,7 +28,12 @@ import { migrate, pendingMigrations, ROLES } from './core/db/migrate.ts';
 import { pgRateLimitStore } from './core/db/rate-limit-store.ts';
 import { createDatabase, type Database } from './core/db/tx.ts';
 import { AppError, pgErrorCode, problem, type FieldError } from './core/errors.ts';
-import { registerRoutes, route, type RouteSpec } from './core/http.ts';
+import { inFeature, registerRoutes, route, type RouteSpec } from './core/http.ts';
+import { LimitCounters } from './core/entitlements.ts';
+import { defineOrgLimits } from './org/limits.ts';
+import { defineIdentityLimits } from './identity/limits.ts';
+import { defineWaitlistLimits } from './waitlist/limits.ts';
+import { registerLifecycleJobs } from './platform/lifecycle.ts';
 import { Jobs } from './core/jobs.ts';
 import { bearer, SessionCookies } from './identity/cookies.ts';
 import { Csrf } from './identity/csrf.ts';
@@ -145,7 +150,14 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
   const mailer = new Mailer(jobs, log, config.SMTP_URL, config.MAIL_FROM);
   const realtime = new Realtime(db, log);
   const guestMessages = new GuestMessages(jobs, { mailer, ...textProvidersFromConfig(config) }, log);
+  const FIFTEEN_MINUTES_MS = 15 * 60 * 1000;
   const tenants = new TenantDirectory(db, config.BASE_DOMAIN);
+  const unlistenTenants = await tenants.listen(driver);
+  // What each plan limit counts, defined by the module that owns the counted rows.
+  const limits = new LimitCounters();
+  defineOrgLimits(limits);
+  defineIdentityLimits(limits);
+  defineWaitlistLimits(limits);
   const publicUrl = new URL(config.PUBLIC_URL ?? `http://localhost:${config.PORT}`);
   const tenantUrl = (slug: string) => `${publicUrl.protocol}//${slug}.${publicUrl.host}`;
   const sessions: identity.SessionRowCache = new SessionCache(config.SESSION_CACHE_SECONDS * 1000);
@@ -181,8 +193,31 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
     return csrf.generate(this.request, this, opts.userInfo);
   });
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 }) : null;
+  registerLifecycleJobs({ jobs, mailer, tenantUrl });
+  /** The requests per 15 minutes a request counts against, or null when it is not counted. */
+  const planLimitOf = (req: FastifyRequest): number | null => {
+    const access = req.routeOptions.config.brigade?.access;
+    const tenant = req.hostTenant;
+    if (!tenant) return null;
+    if (access === 'public') return config.PUBLIC_REQUESTS_PER_IP;
+    if (access !== 'tenant' && access !== 'tenant_cross') return null;
+    return tenant.entitlements.limits.requests_per_15_minutes ?? null;
+  };
   await app.register(rateLimit, {
-    global: false,
+    // Every route without a limit of its own is counted against its tenant's plan (signed-in requests: per
+    // business, seed 003's per-15-minute numbers) or, when anonymous, per address and business. Routes with
+    // their own, stricter limit (sign-in, guest joins) use that one instead.
+    global: true,
+    hook: 'preHandler',
+    timeWindow: FIFTEEN_MINUTES_MS,
+    enableDraftSpec: true,
+    allowList: (req) => planLimitOf(req) === null,
+    max: (req) => planLimitOf(req) ?? 0,
+    keyGenerator: (req) => {
+      const access = req.routeOptions.config.brigade?.access;
+      const tenant = req.hostTenant?.id ?? '-';
+      return access === 'public' ? `ip:${tenant}:${req.ip}` : `tenant:${tenant}`;
+    },
     ...(redis ? { redis, nameSpace: 'brigade-rl:' } : { store: pgRateLimitStore(driver) as never }),
     errorResponseBuilder: (_req, ctx) =>
       new AppError(429, 'rate_limited', `Too many attempts. Try again in ${Math.ceil(ctx.ttl / 1000)} seconds.`, [], {
@@ -296,9 +331,9 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
     ...orgRoutes,
     ...auditRoutes,
     ...notificationRoutes,
-    ...cashRoutes({ jobs, mailer, tenantUrl }),
-    ...waitlistRoutes({ jobs, realtime, messages: guestMessages, tenantUrl }),
-    ...platformRoutes,
+    ...inFeature('cash', cashRoutes({ jobs, mailer, tenantUrl })),
+    ...inFeature('waitlist', waitlistRoutes({ jobs, realtime, messages: guestMessages, tenantUrl })),
+    ...platformRoutes({ limits, jobs, mailer, tenantUrl }),
   ];
   registerRoutes(app, specs, {
     db,
@@ -308,6 +343,7 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
       platformPrincipal: (req) => identity.platformPrincipal(db, cookies.read(req, cookies.platform), true),
     },
     csrfCheck: async (req) => csrf.check(req, req.principal?.sessionId ?? req.platformPrincipal?.sessionId ?? ''),
+    limits,
   });
   await realtime.register(app, { hostTenant: (req) => req.hostTenant, principal: resolvePrincipal });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -321,6 +357,7 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
     await jobs.stop();
     await realtime.stop();
     await sessions.close();
+    await unlistenTenants();
     mailer.close();
     redis?.disconnect();
     if (!opts.driver) await driver.close();

@@ -1,6 +1,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
+import { generate } from 'otplib';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../src/core/config.ts';
 import { pgDriver, pgliteDriver, type Driver } from '../src/core/db/driver.ts';
@@ -147,9 +148,15 @@ export async function testApp(env: Record<string, string> = {}, opts: { startJob
       await app.brigade.db.withPlatform({ type: 'system', id: null, label: 'test' }, (tx) =>
         createPlatformUser(tx, { email, name: 'Admin', password: PASSWORD, role: 'platform_admin' }),
       );
+      // Password, then enrolling an authenticator, then its code: the only way to a platform session.
       const c = new Client(app, 'localhost');
-      const r = await c.post('/api/v1/platform/auth/sign-in', { email, password: PASSWORD });
-      if (r.statusCode !== 200) throw new Error(`platform sign-in failed: ${r.body}`);
+      const password = await c.post('/api/v1/platform/auth/sign-in', { email, password: PASSWORD });
+      if (password.statusCode !== 200) throw new Error(`platform sign-in failed: ${password.body}`);
+      const { challenge } = password.json();
+      const enrolment = await c.post('/api/v1/platform/auth/totp/enrol', { challenge });
+      if (enrolment.statusCode !== 200) throw new Error(`platform TOTP enrolment failed: ${enrolment.body}`);
+      const r = await c.post('/api/v1/platform/auth/totp/verify', { challenge, code: await generate({ secret: enrolment.json().secret }) });
+      if (r.statusCode !== 200) throw new Error(`platform TOTP verification failed: ${r.body}`);
       c.csrf = r.json().csrf_token;
       return c;
     },

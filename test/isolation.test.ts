@@ -14,7 +14,10 @@ import { tenantTablesOf, testApp, type TestApp } from './harness.ts';
  */
 
 /** Tables without tenant_id. A new one must be added here on purpose, so a tenant table cannot forget its tenant_id. */
-const PLATFORM_TABLES = ['platform_audit_log', 'platform_sessions', 'platform_users', 'rate_limit_counters', 'schema_migrations', 'tenants'];
+const PLATFORM_TABLES = [
+  'plans', 'platform_audit_log', 'platform_recovery_codes', 'platform_sessions', 'platform_sign_in_challenges', 'platform_totp', 'platform_users',
+  'rate_limit_counters', 'schema_migrations', 'tenant_status_changes', 'tenants',
+];
 
 const SYSTEM = { type: 'system' as const, id: null, label: 'isolation-test' };
 
@@ -77,6 +80,14 @@ async function populate(tenant: SeededTenant) {
     await tx.query(`INSERT INTO realtime_events (tenant_id, channel, type, data) VALUES ($1, $2, 'entry.changed', '{}')`, [tenant.id, `queue:${queue}`]);
     await tx.query(`INSERT INTO usage_daily (tenant_id, day, metric, value) VALUES ($1, current_date, 'messages_sent', 1)`, [tenant.id]);
   });
+  // A cancelled business's export link: written by the cancellation, on the platform path.
+  await t.app.brigade.db.withPlatform(SYSTEM, (tx) =>
+    tx.query(`INSERT INTO tenant_exports (tenant_id, id, token_hash, expires_at) VALUES ($1, $2, sha256(convert_to($3, 'UTF8')), now() + interval '30 days')`, [
+      tenant.id,
+      randomUUID(),
+      randomUUID(),
+    ]),
+  );
 }
 
 async function rowsPerTenant(): Promise<Map<string, Map<string, number>>> {

@@ -181,3 +181,11 @@ export async function listOwnActivity(tx: TenantTx, actorId: string, limit: numb
     [tx.tenantId, actorId, limit],
   );
 }
+
+/**
+ * Writes a record into one tenant's own trail from the platform path, in the platform transaction: a lifecycle
+ * step or a support session must appear in both logs or in neither.
+ */
+export async function writeTenantAuditFromPlatform(tx: PlatformTx, tenantId: string, meta: RequestMeta, entry: AuditEntry): Promise<void> {
+  await tx.asTenant(tenantId, (ttx) => writeAudit(ttx, meta, entry));
+}

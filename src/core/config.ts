@@ -26,6 +26,8 @@ const envSchema = z.object({
   WHATSAPP_TOKEN: z.string().optional(),
   WHATSAPP_PHONE_NUMBER_ID: z.string().optional(),
   WHATSAPP_API_URL: z.string().url().default('https://graph.facebook.com'),
+  /** Anonymous requests (guest pages, sign-in pages) per address and business per 15 minutes. */
+  PUBLIC_REQUESTS_PER_IP: z.coerce.number().int().min(1).default(1000),
   BRIGADE_DEMO: bool,
   BRIGADE_DEMO_PASSWORD: z.string().min(8).max(128).default('brigade-demo-2026'),
   CORS_ORIGINS: z.string().default(''),

@@ -5,6 +5,7 @@ import { z, type ZodType } from 'zod';
 import type { Principal, PlatformPrincipal } from './access.ts';
 import { writeAudit, writePlatformAudit, type AuditEntry, type RequestMeta } from './audit.ts';
 import type { Actor, Database, PlatformTx, TenantTx } from './db/tx.ts';
+import { entitlementErrors, hasFeature, type Entitlements, type LimitCounters } from './entitlements.ts';
 import { errors, type AppError } from './errors.ts';
 
 /**
@@ -45,6 +46,7 @@ export interface HostTenant {
   currency: string;
   time_zone: string;
   brand_color: string;
+  entitlements: Entitlements;
 }
 
 export interface RateLimitSpec {
@@ -95,6 +97,15 @@ interface BaseSpec<P extends ZodType | undefined, Q extends ZodType | undefined,
   /** The resource type the `:id` in the path names, so the sweep can create one. */
   resource?: string;
   rateLimit?: RateLimitSpec;
+  /**
+   * The plan feature the route belongs to (usually set for a whole module by `inFeature`). A tenant without it
+   * gets 403 `feature_disabled`.
+   */
+  feature?: string;
+  /** The plan limits one call of this route consumes; past one, 403 `limit_exceeded` and nothing is written. */
+  consumes?: string | readonly string[];
+  /** A public route that still answers for a cancelled business (its export) says why here. */
+  whenCancelled?: string;
   /** Unsafe routes write an audit record; the few that do not say why here. */
   noAudit?: string;
   /** Cookie-credential routes that are safe without a CSRF token say why here (none should). */
@@ -141,6 +152,11 @@ export function route<P extends ZodType | undefined = undefined, Q extends ZodTy
   return spec as RouteSpec;
 }
 
+/** Marks every route of a module as belonging to a plan feature (routes that already name one keep it). */
+export function inFeature(feature: string, specs: RouteSpec[]): RouteSpec[] {
+  return specs.map((s) => (s.feature ? s : { ...s, feature }));
+}
+
 /** What core needs from the modules that know tenants and credentials. */
 export interface Resolvers {
   tenantById(id: string): Promise<HostTenant | null>;
@@ -177,6 +193,7 @@ export interface RegisterDeps {
   db: Database;
   resolvers: Resolvers;
   csrfCheck(req: FastifyRequest, reply: FastifyReply): Promise<void>;
+  limits: LimitCounters;
 }
 
 /** Registers module routes on Fastify with the request path of ARCHITECTURE.md. */
@@ -196,7 +213,8 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: R
       }
       if (spec.access === 'public') {
         if (!host) throw errors.tenantNotFound();
-        if (!LIVE_TENANT.has(host.status)) throw errors.tenantSuspended();
+        if (!LIVE_TENANT.has(host.status) && !(spec.whenCancelled && host.status === 'cancelled')) throw errors.tenantSuspended();
+        if (spec.feature && !hasFeature(host.entitlements, spec.feature)) throw entitlementErrors.featureDisabled(spec.feature);
         return;
       }
       const principal = await resolvers.principal(req);
@@ -210,6 +228,7 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: R
       req.principal = principal;
       if (principal.viaCookie && !SAFE.has(req.method) && !spec.noCsrf) await deps.csrfCheck(req, reply);
       if (!principal.has(spec.permission)) throw errors.forbidden(spec.permission);
+      if (spec.feature && !hasFeature(tenant.entitlements, spec.feature)) throw entitlementErrors.featureDisabled(spec.feature);
     };
 
     const handler = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
@@ -271,6 +290,9 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: R
               reply.code(replay.status).header('idempotent-replayed', 'true').serializer(JSON.stringify);
               return replay.status === 204 ? undefined : replay.response;
             }
+          }
+          for (const limit of typeof spec.consumes === 'string' ? [spec.consumes] : (spec.consumes ?? [])) {
+            await deps.limits.check(tx, limit, tenant.entitlements.limits[limit], { body: req.body, params: req.params });
           }
           const result = await spec.handler(ctx as never);
           if (write && audits === 0 && !spec.noAudit) throw new Error(`${spec.method} ${spec.url} wrote no audit record`);

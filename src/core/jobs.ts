@@ -1,8 +1,10 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Database, TenantTx } from './db/tx.ts';
+import type { Database, PlatformTx, TenantTx } from './db/tx.ts';
 
 export type JobHandler = (tx: TenantTx, payload: Record<string, unknown>) => Promise<void>;
+/** A job about a tenant that must act on the platform tables (its lifecycle, its purge). */
+export type PlatformJobHandler = (tx: PlatformTx, tenantId: string, payload: Record<string, unknown>) => Promise<void>;
 
 const CHANNEL = 'brigade_jobs';
 
@@ -12,6 +14,7 @@ const CHANNEL = 'brigade_jobs';
  */
 export class Jobs {
   private handlers = new Map<string, JobHandler>();
+  private platformHandlers = new Map<string, PlatformJobHandler>();
   private timer: NodeJS.Timeout | null = null;
   private unlisten: (() => Promise<void>) | null = null;
   private running: Promise<number> | null = null;
@@ -27,12 +30,28 @@ export class Jobs {
     this.handlers.set(kind, handler);
   }
 
+  registerPlatform(kind: string, handler: PlatformJobHandler): void {
+    if (this.handlers.has(kind) || this.platformHandlers.has(kind)) throw new Error(`job ${kind} registered twice`);
+    this.platformHandlers.set(kind, handler);
+    // Claimed like any other kind; run on the platform path (see runDue).
+    this.handlers.set(kind, () => Promise.reject(new Error(`${kind} runs on the platform path`)));
+  }
+
   async enqueue(tx: TenantTx, kind: string, payload: Record<string, unknown>, delaySeconds = 0): Promise<string> {
+    return this.insert(tx, tx.tenantId, kind, payload, delaySeconds);
+  }
+
+  /** Enqueues a job about a tenant from the platform path (the job row still belongs to that tenant). */
+  async enqueueFor(tx: PlatformTx, tenantId: string, kind: string, payload: Record<string, unknown>, delaySeconds = 0): Promise<string> {
+    return this.insert(tx, tenantId, kind, payload, delaySeconds);
+  }
+
+  private async insert(tx: TenantTx | PlatformTx, tenantId: string, kind: string, payload: Record<string, unknown>, delaySeconds: number): Promise<string> {
     if (!this.handlers.has(kind)) throw new Error(`no handler for job ${kind}`);
     const id = uuidv7();
     await tx.query(
-      `INSERT INTO jobs (tenant_id, id, kind, payload, run_at) VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::int))`,
-      [tx.tenantId, id, kind, JSON.stringify(payload), delaySeconds],
+      `INSERT INTO jobs (tenant_id, id, kind, payload, run_at) VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::float8))`,
+      [tenantId, id, kind, JSON.stringify(payload), delaySeconds],
     );
     // NOTIFY inside the transaction is delivered at COMMIT, so no instance hears of a job that did not commit.
     await tx.query(`SELECT pg_notify('${CHANNEL}', '')`);
@@ -90,6 +109,15 @@ export class Jobs {
       const handler = this.handlers.get(job.kind);
       try {
         if (!handler) throw new Error(`no handler for job ${job.kind}`);
+        const onPlatform = this.platformHandlers.get(job.kind);
+        if (onPlatform) {
+          await this.db.withPlatform({ type: 'system', id: null, label: `job:${job.kind}` }, async (tx) => {
+            await onPlatform(tx, job.tenant_id, job.payload);
+            // A purge removes this very row with the rest of the tenant: then there is nothing to mark.
+            await tx.query(`UPDATE jobs SET status = 'done', locked_until = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [job.tenant_id, job.id]);
+          });
+          continue;
+        }
         await this.db.withTenant(job.tenant_id, { type: 'system', id: null, label: `job:${job.kind}` }, 'write', async (tx) => {
           await handler(tx, job.payload);
           await tx.query(`UPDATE jobs SET status = 'done', locked_until = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [job.tenant_id, job.id]);

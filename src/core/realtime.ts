@@ -3,6 +3,7 @@ import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import type { Principal } from './access.ts';
 import type { Database, TenantTx } from './db/tx.ts';
+import { hasFeature } from './entitlements.ts';
 import { AppError, errors } from './errors.ts';
 import type { HostTenant } from './http.ts';
 
@@ -75,6 +76,7 @@ export interface RealtimeDeps {
 
 export class Realtime {
   private authorizers = new Map<string, Authorizer>();
+  private features = new Map<string, string>();
   /** tenant → channel → subscriptions on this instance. */
   private index = new Map<string, Map<string, Set<Sub>>>();
   private unlisten: (() => Promise<void>) | null = null;
@@ -90,9 +92,11 @@ export class Realtime {
   ) {}
 
   /** A module declares a subscription kind and who may have it. */
-  define(kind: string, authorize: Authorizer): void {
+  /** A kind belongs to a plan feature like its module's routes: a business without it cannot subscribe. */
+  define(kind: string, authorize: Authorizer, feature?: string): void {
     if (this.authorizers.has(kind)) throw new Error(`subscription kind ${kind} defined twice`);
     this.authorizers.set(kind, authorize);
+    if (feature) this.features.set(kind, feature);
   }
 
   /** Records the event in the caller's transaction; it leaves for the sockets only if that transaction commits. */
@@ -208,6 +212,10 @@ export class Realtime {
     if (!authorize) return this.send(socket, { type: 'error', id, code: 'validation_failed', field: 'kind', message: `kind is one of ${[...this.authorizers.keys()].join(', ')}.` });
     const since = msg.since === undefined || msg.since === null ? null : Number(msg.since);
     if (since !== null && (!Number.isSafeInteger(since) || since < 0)) return this.send(socket, { type: 'error', id, code: 'validation_failed', field: 'since', message: 'since is a sequence number.' });
+    const feature = this.features.get(msg.kind as string);
+    if (feature && !hasFeature(socket.tenant.entitlements, feature)) {
+      return this.send(socket, { type: 'error', id, code: 'feature_disabled', message: `The ${feature} feature is not part of this business's plan, or is switched off for it.` });
+    }
     if (socket.subs.has(id)) this.drop(socket.subs.get(id)!);
     if (socket.subs.size >= MAX_SUBSCRIPTIONS) return this.send(socket, { type: 'error', id, code: 'too_many_subscriptions', message: `At most ${MAX_SUBSCRIPTIONS} subscriptions per socket.` });
 

@@ -256,6 +256,6 @@ describe('PIN rate limit', () => {
     const blocked = await pinSignIn(bar, kiosk.token, bar.users.staff, PIN);
     expect(blocked.res.statusCode).toBe(429);
     expect(blocked.res.json().code).toBe('rate_limited');
-    expect(blocked.res.headers['x-ratelimit-limit']).toBe('30');
+    expect(blocked.res.headers['ratelimit-limit']).toBe('30');
   });
 });

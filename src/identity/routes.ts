@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { route, failAfterCommit } from '../core/http.ts';
-import { listOwnActivity, writeAudit } from '../core/audit.ts';
+import { listOwnActivity, writeAudit, type AuditEntry } from '../core/audit.ts';
 import { AppError, errors } from '../core/errors.ts';
 import { idParams } from '../core/schemas.ts';
 import type { Jobs } from '../core/jobs.ts';
@@ -383,6 +383,7 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       summary: 'Invite someone by email to a role (never broader than one\'s own)',
       tags: ['people'],
       access: 'tenant',
+      consumes: ['employees', 'users'],
       permission: 'identity.invitation.create',
       body: s.inviteBody,
       example: { email: 'new.cook@example.com', role: 'admin' },
@@ -417,24 +418,156 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
     route({
       method: 'POST',
       url: '/api/v1/platform/auth/sign-in',
-      summary: 'Platform operator sign-in',
+      summary: 'Platform operator sign-in, step 1: the password, which yields a challenge for the second factor (never a session)',
       tags: ['platform'],
       access: 'platform_public',
       body: s.platformSignInBody,
       example: { email: 'admin@brigade.test', password: 'correct horse battery' },
-      response: s.platformSignedIn,
+      response: s.platformChallenge,
       rateLimit: { max: 10, timeWindow: FIFTEEN_MINUTES, by: 'ip_email' },
       noIdempotency: 'the body carries a secret',
-      handler: async ({ tx, body, meta, reply, audit }) => {
+      handler: async ({ tx, body, meta, audit }) => {
         const r = await service.platformSignIn(tx, body.email, body.password, meta);
-        if (!r) {
-          await audit({ action: 'platform.sign_in_failed', resourceType: 'platform_user', risk: 'medium', changes: { email: body.email } });
+        if (!r.ok && r.locked) {
+          await audit({
+            action: 'platform.sign_in_refused_second_factor_locked',
+            resourceType: 'platform_user',
+            resourceId: r.userId,
+            risk: 'high',
+            actor: { type: 'platform', id: r.userId, label: body.email },
+          });
+          return failAfterCommit(
+            errors.locked(
+              'second_factor_locked',
+              `Too many wrong codes: the second sign-in step is locked for up to ${Math.ceil(r.locked.retryAfterSeconds / 60)} minutes.`,
+              r.locked.retryAfterSeconds,
+            ),
+          );
+        }
+        if (!r.ok) {
+          await audit({ action: 'platform.sign_in_failed', resourceType: 'platform_user', resourceId: r.userId, risk: 'medium', changes: { email: body.email } });
           return failAfterCommit(errors.invalidCredentials());
         }
-        reply.setCookie(cookies.platform, r.token, cookies.options());
-        await audit({ action: 'platform.signed_in', resourceType: 'platform_user', resourceId: r.userId, actor: { type: 'platform', id: r.userId, label: body.email } });
-        return { user_id: r.userId, csrf_token: reply.generateCsrf({ userInfo: r.sessionId }) };
+        await audit({
+          action: 'platform.sign_in_password_ok',
+          resourceType: 'platform_user',
+          resourceId: r.userId,
+          actor: { type: 'platform', id: r.userId, label: body.email },
+          changes: { second_factor: r.secondFactor },
+        });
+        return { second_factor: r.secondFactor, challenge: r.challenge, expires_at: r.expiresAt };
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/platform/auth/totp/enrol',
+      summary: 'Platform sign-in, step 2 the first time: a new authenticator secret and its otpauth:// link (active once a code from it is verified)',
+      tags: ['platform'],
+      access: 'platform_public',
+      body: s.platformTotpEnrolBody,
+      example: { challenge: 'bpc_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' },
+      response: s.platformTotpEnrolment,
+      rateLimit: { max: 20, timeWindow: FIFTEEN_MINUTES, by: 'ip' },
+      noIdempotency: 'the body carries a secret, and so does the answer',
+      handler: async ({ tx, body, audit }) => {
+        const r = await service.platformTotpEnrol(tx, body.challenge);
+        if ('refused' in r) {
+          if (r.refused === 'invalid' || r.refused === 'exhausted') return challengeRefusal(audit, r, 'enrol');
+          await audit({ action: 'platform.totp_enrol_refused', resourceType: 'platform_user', resourceId: r.userId, risk: 'medium', actor: platformActor(r) });
+          return failAfterCommit(errors.conflict('totp_already_enrolled', 'An authenticator is already set up for this account: give its code (or a recovery code) to /api/v1/platform/auth/totp/verify.'));
+        }
+        await audit({ action: 'platform.totp_enrolment_started', resourceType: 'platform_user', resourceId: r.userId, risk: 'medium', actor: platformActor(r) });
+        return { secret: r.secret, otpauth_url: r.otpauthUrl };
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/platform/auth/totp/verify',
+      summary: `Platform sign-in, step 2: the authenticator's code or a recovery code; opens the session (and, on enrolment, shows the recovery codes once)`,
+      tags: ['platform'],
+      access: 'platform_public',
+      body: s.platformSecondFactorBody,
+      example: { challenge: 'bpc_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', code: '123456' },
+      response: s.platformSignedIn,
+      rateLimit: { max: 30, timeWindow: FIFTEEN_MINUTES, by: 'ip' },
+      noIdempotency: 'the body carries a secret',
+      handler: async ({ tx, body, meta, reply, audit }) => {
+        const method = body.code !== undefined ? 'totp' : 'recovery_code';
+        const r = await service.platformSecondFactor(tx, body, meta);
+        if ('refused' in r) {
+          if (r.refused === 'invalid' || r.refused === 'exhausted') return challengeRefusal(audit, r, 'verify');
+          if (r.refused === 'wrong') {
+            const exhausted = r.attemptsLeft <= 0;
+            await audit({
+              action: 'platform.second_factor_failed',
+              resourceType: 'platform_user',
+              resourceId: r.userId,
+              risk: exhausted ? 'high' : 'medium',
+              actor: platformActor(r),
+              changes: { method, replayed: r.replayed, attempts_left: r.attemptsLeft },
+            });
+            if (exhausted) return failAfterCommit(challengeExhausted());
+            const field = method === 'totp' ? 'body.code' : 'body.recovery_code';
+            const [code, message] = r.replayed
+              ? ['totp_code_replayed', 'This code was already used: wait for the next one your authenticator app shows.']
+              : method === 'totp'
+                ? ['invalid_totp_code', 'The code is not correct.']
+                : ['invalid_recovery_code', 'The recovery code is not correct, or was already used.'];
+            return failAfterCommit(
+              new AppError(401, code, `${message} ${r.attemptsLeft} ${r.attemptsLeft === 1 ? 'try' : 'tries'} left before you must sign in again.`, [
+                { field, code, message },
+              ], { attempts_left: r.attemptsLeft }),
+            );
+          }
+          await audit({ action: 'platform.second_factor_refused', resourceType: 'platform_user', resourceId: r.userId, risk: 'low', actor: platformActor(r), changes: { reason: r.refused } });
+          if (r.refused === 'already_enrolled') {
+            return failAfterCommit(errors.conflict('totp_already_enrolled', 'An authenticator was set up for this account meanwhile: sign in again and give its code.'));
+          }
+          return failAfterCommit(
+            r.refused === 'not_enrolled'
+              ? errors.conflict('totp_enrolment_required', 'Set up an authenticator first: POST /api/v1/platform/auth/totp/enrol with this challenge.', 'body.challenge')
+              : errors.badRequest('recovery_codes_not_issued', 'Recovery codes are issued once an authenticator is set up; give its code instead.', 'body.recovery_code'),
+          );
+        }
+        const actor = platformActor(r);
+        if (r.enrolled) await audit({ action: 'platform.totp_enrolled', resourceType: 'platform_user', resourceId: r.userId, risk: 'high', actor, changes: { recovery_codes_issued: r.recoveryCodes?.length ?? 0 } });
+        if (r.recoveryCodesLeft !== null) {
+          await audit({ action: 'platform.recovery_code_used', resourceType: 'platform_user', resourceId: r.userId, risk: 'high', actor, changes: { recovery_codes_left: r.recoveryCodesLeft } });
+        }
+        reply.setCookie(cookies.platform, r.session.token, cookies.options());
+        await audit({ action: 'platform.signed_in', resourceType: 'platform_user', resourceId: r.userId, actor, changes: { second_factor: method } });
+        return {
+          user_id: r.userId,
+          csrf_token: reply.generateCsrf({ userInfo: r.session.sessionId }),
+          ...(r.recoveryCodes ? { recovery_codes: r.recoveryCodes } : {}),
+        };
       },
     }),
   ];
+}
+
+type PlatformAudit = (entry: AuditEntry) => Promise<void>;
+
+function platformActor(who: { userId: string; email: string }) {
+  return { type: 'platform' as const, id: who.userId, label: who.email };
+}
+
+function challengeExhausted() {
+  return new AppError(429, 'sign_in_challenge_exhausted', 'Too many wrong codes for this sign-in: sign in again with your password.', [
+    { field: 'body.challenge', code: 'sign_in_challenge_exhausted', message: 'too many wrong codes' },
+  ]);
+}
+
+/** The answer when the challenge itself is refused: unknown, expired, used, or worn out by wrong codes. */
+async function challengeRefusal(audit: PlatformAudit, r: service.ChallengeRefusal, step: 'enrol' | 'verify'): Promise<never> {
+  if (r.refused === 'exhausted') {
+    await audit({ action: 'platform.sign_in_challenge_refused', resourceType: 'platform_user', resourceId: r.userId, risk: 'medium', actor: platformActor(r), changes: { step, reason: 'too_many_wrong_codes' } });
+    return failAfterCommit(challengeExhausted());
+  }
+  await audit({ action: 'platform.sign_in_challenge_refused', resourceType: 'platform_sign_in_challenge', risk: 'low', changes: { step, reason: 'expired_used_or_unknown' } });
+  return failAfterCommit(
+    new AppError(401, 'sign_in_challenge_invalid', 'This sign-in step has expired or was already used: sign in again with your password.', [
+      { field: 'body.challenge', code: 'sign_in_challenge_invalid', message: 'is expired, used or unknown' },
+    ]),
+  );
 }

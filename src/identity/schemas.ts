@@ -73,7 +73,23 @@ export const user = z.object({
 });
 
 export const platformSignInBody = z.strictObject({ email, password: z.string().min(1).max(128) });
-export const platformSignedIn = z.object({ user_id: uuid, csrf_token: z.string() });
+/** A correct password yields this, never a session: the next step enrols an authenticator or checks its code. */
+export const platformChallenge = z.object({ second_factor: z.enum(['enrol', 'verify']), challenge: z.string(), expires_at: instant });
+const challenge = z.string().min(10).max(200);
+export const platformTotpEnrolBody = z.strictObject({ challenge });
+export const platformTotpEnrolment = z.object({ secret: z.string(), otpauth_url: z.string() });
+export const platformSecondFactorBody = z
+  .strictObject({
+    challenge,
+    code: z.string().trim().regex(/^[0-9]{6}$/, 'must be the 6 digits the authenticator app shows').optional(),
+    recovery_code: z.string().trim().min(1).max(64).optional(),
+  })
+  .superRefine((b, ctx) => {
+    if (b.code === undefined && b.recovery_code === undefined) ctx.addIssue({ code: 'custom', path: ['code'], message: 'is required (or a recovery_code)' });
+    if (b.code !== undefined && b.recovery_code !== undefined) ctx.addIssue({ code: 'custom', path: ['recovery_code'], message: 'must not be sent together with code' });
+  });
+/** `recovery_codes` only on the sign-in that completes an enrolment: shown this once, stored only as hashes. */
+export const platformSignedIn = z.object({ user_id: uuid, csrf_token: z.string(), recovery_codes: z.array(z.string()).optional() });
 
 export const profileBody = z.strictObject({ name: text(120) });
 export const profile = z.object({ id: uuid, email: z.string(), name: z.string() });

@@ -20,6 +20,17 @@ import {
 import { hashSecret, passwordProblem, verifySecret } from './secrets.ts';
 import { locationExists } from '../org/service.ts';
 import type { SessionCache } from './session-cache.ts';
+import {
+  CHALLENGE_MAX_FAILURES,
+  CHALLENGE_MINUTES,
+  challengeHash,
+  checkTotpCode,
+  issueChallenge,
+  newRecoveryCodes,
+  newTotpSecret,
+  otpauthUrl,
+  recoveryCodeHash,
+} from './totp.ts';
 
 export const TOKEN_PREFIX = { session: 'bs_', kiosk: 'bk_', invitation: 'bi_', reset: 'br_' } as const;
 
@@ -462,6 +473,26 @@ export async function invite(
   return row!;
 }
 
+/**
+ * The first owner of a business the operator (or sign-up) just created: nobody in the business can invite yet,
+ * so the invitation comes from the platform and is sent like any other.
+ */
+export async function inviteOwner(tx: TenantTx, deps: Pick<IdentityDeps, 'mailer' | 'tenantUrl'>, tenant: { slug: string; name: string }, email: string) {
+  const { token, hash } = issueToken(TOKEN_PREFIX.invitation, tx.tenantId);
+  const [row] = await tx.query<InvitationRow>(
+    `INSERT INTO invitations (tenant_id, id, email, role, location_id, token_hash, invited_by, expires_at)
+     VALUES ($1, $2, $3, 'owner', NULL, $4, NULL, now() + make_interval(days => $5)) RETURNING ${INVITATION_COLUMNS}`,
+    [tx.tenantId, uuidv7(), email.toLowerCase(), hash, INVITATION_DAYS],
+  );
+  const link = `${deps.tenantUrl(tenant.slug)}/invite#${token}`;
+  await deps.mailer.queue(tx, {
+    to: email.toLowerCase(),
+    subject: `Your business ${tenant.name} is ready on Brigade`,
+    body: `${tenant.name} has been set up on Brigade, with you as its owner.\n\nAccept the invitation and choose your password:\n${link}\n\nThe link works for ${INVITATION_DAYS} days.`,
+  });
+  return row!;
+}
+
 const INVITATION_COLUMNS = 'id, email, role, location_id, expires_at, accepted_at, created_at';
 interface InvitationRow {
   id: string;
@@ -596,21 +627,197 @@ export async function createUser(
 
 // ------------------------------------------------------------------ platform accounts
 
-export async function platformSignIn(tx: PlatformTx, email: string, password: string, meta: { ip: string | null; userAgent: string | null }) {
-  const [u] = await tx.query<{ id: string; password_hash: string; status: string }>(
-    `SELECT id, password_hash, status FROM platform_users WHERE email = $1`,
+export const PLATFORM_SECOND_FACTOR_LOCK = { maxFailures: 20, minutes: 15 } as const;
+
+export type PlatformPasswordOutcome =
+  | { ok: true; userId: string; secondFactor: 'enrol' | 'verify'; challenge: string; expiresAt: Date }
+  | { ok: false; userId: string | null; locked?: { retryAfterSeconds: number } };
+
+/**
+ * The first step of a platform sign-in: a correct password never opens a session by itself. It yields a challenge
+ * for the second step, to enrol an authenticator (the first time) or to give its code. Wrong codes are counted on
+ * each challenge and, over all of an operator's recent challenges, lock the second step for a while, so that a
+ * stolen password cannot buy an endless supply of fresh challenges to guess codes with.
+ */
+export async function platformSignIn(
+  tx: PlatformTx,
+  email: string,
+  password: string,
+  meta: { ip: string | null; userAgent: string | null },
+): Promise<PlatformPasswordOutcome> {
+  const [u] = await tx.query<{ id: string; password_hash: string; status: string; enrolled: boolean }>(
+    `SELECT u.id, u.password_hash, u.status, EXISTS (SELECT 1 FROM platform_totp t WHERE t.user_id = u.id) AS enrolled
+       FROM platform_users u WHERE u.email = $1`,
     [email],
   );
   const ok = await verifySecret(u?.password_hash, password);
-  if (!u || !ok || u.status !== 'active') return null;
+  if (!u || !ok || u.status !== 'active') return { ok: false, userId: u?.id ?? null };
+  // Old challenges only matter to the lock below; forgetting them here keeps the table small without a sweeper.
+  await tx.query(`DELETE FROM platform_sign_in_challenges WHERE user_id = $1 AND created_at < now() - interval '1 day'`, [u.id]);
+  const [recent] = await tx.query<{ failures: number; retry: number }>(
+    `SELECT coalesce(sum(failures), 0)::int AS failures,
+            coalesce(ceil(extract(epoch FROM max(created_at) + make_interval(mins => $2) - now())), 0)::int AS retry
+       FROM platform_sign_in_challenges WHERE user_id = $1 AND created_at > now() - make_interval(mins => $2)`,
+    [u.id, PLATFORM_SECOND_FACTOR_LOCK.minutes],
+  );
+  if (recent && recent.failures >= PLATFORM_SECOND_FACTOR_LOCK.maxFailures) {
+    return { ok: false, userId: u.id, locked: { retryAfterSeconds: Math.max(1, recent.retry) } };
+  }
+  const { token, hash } = issueChallenge();
+  const [c] = await tx.query<{ expires_at: Date }>(
+    `INSERT INTO platform_sign_in_challenges (id, user_id, token_hash, expires_at, ip, user_agent)
+     VALUES ($1, $2, $3, now() + make_interval(mins => $4), $5, $6) RETURNING expires_at`,
+    [uuidv7(), u.id, hash, CHALLENGE_MINUTES, meta.ip, meta.userAgent?.slice(0, 500) ?? null],
+  );
+  return { ok: true, userId: u.id, secondFactor: u.enrolled ? 'verify' : 'enrol', challenge: token, expiresAt: c!.expires_at };
+}
+
+interface ChallengeRow {
+  id: string;
+  user_id: string;
+  email: string;
+  pending_secret: string | null;
+  failures: number;
+  live: boolean;
+  secret: string | null;
+  last_counter: string | null;
+}
+
+export type ChallengeRefusal = { refused: 'invalid' } | { refused: 'exhausted'; userId: string; email: string };
+
+/**
+ * The challenge a second step names, locked for the rest of the transaction so that two attempts on one challenge
+ * take turns: the failure count and single use then hold under concurrency.
+ */
+async function openChallenge(tx: PlatformTx, token: string): Promise<ChallengeRow | ChallengeRefusal> {
+  const hash = challengeHash(token);
+  if (!hash) return { refused: 'invalid' };
+  const [c] = await tx.query<ChallengeRow>(
+    `SELECT c.id, c.user_id, u.email, c.pending_secret, c.failures,
+            (c.used_at IS NULL AND c.expires_at > now() AND u.status = 'active') AS live,
+            t.secret, t.last_counter::text
+       FROM platform_sign_in_challenges c
+       JOIN platform_users u ON u.id = c.user_id
+       LEFT JOIN platform_totp t ON t.user_id = c.user_id
+      WHERE c.token_hash = $1
+        FOR UPDATE OF c`,
+    [hash],
+  );
+  if (!c) return { refused: 'invalid' };
+  if (c.failures >= CHALLENGE_MAX_FAILURES) return { refused: 'exhausted', userId: c.user_id, email: c.email };
+  if (!c.live) return { refused: 'invalid' };
+  return c;
+}
+
+export type EnrolOutcome =
+  | ChallengeRefusal
+  | { refused: 'already_enrolled'; userId: string; email: string }
+  | { userId: string; email: string; secret: string; otpauthUrl: string };
+
+/** Gives a not-yet-enrolled operator a new TOTP secret, kept on the challenge until a code from it is verified. */
+export async function platformTotpEnrol(tx: PlatformTx, token: string): Promise<EnrolOutcome> {
+  const c = await openChallenge(tx, token);
+  if ('refused' in c) return c;
+  if (c.secret !== null) return { refused: 'already_enrolled', userId: c.user_id, email: c.email };
+  const secret = newTotpSecret();
+  await tx.query(`UPDATE platform_sign_in_challenges SET pending_secret = $2 WHERE id = $1`, [c.id, secret]);
+  return { userId: c.user_id, email: c.email, secret, otpauthUrl: otpauthUrl(c.email, secret) };
+}
+
+export type SecondFactorOutcome =
+  | ChallengeRefusal
+  | { refused: 'not_enrolled' | 'already_enrolled' | 'no_recovery_codes'; userId: string; email: string }
+  | { refused: 'wrong'; userId: string; email: string; replayed: boolean; attemptsLeft: number }
+  | {
+      userId: string;
+      email: string;
+      session: { token: string; sessionId: string };
+      enrolled: boolean;
+      recoveryCodes: string[] | null;
+      /** Set when a recovery code was spent: how many are left. */
+      recoveryCodesLeft: number | null;
+    };
+
+/**
+ * The second step: a code from the authenticator (activating the secret on enrolment, which issues recovery
+ * codes) or one recovery code. Success spends the challenge and opens the platform session; a wrong code counts.
+ */
+export async function platformSecondFactor(
+  tx: PlatformTx,
+  input: { challenge: string; code?: string | undefined; recovery_code?: string | undefined },
+  meta: { ip: string | null; userAgent: string | null },
+): Promise<SecondFactorOutcome> {
+  const c = await openChallenge(tx, input.challenge);
+  if ('refused' in c) return c;
+  const who = { userId: c.user_id, email: c.email };
+  const enrolling = c.secret === null;
+  if (enrolling && c.pending_secret === null) return { refused: input.code !== undefined ? 'not_enrolled' : 'no_recovery_codes', ...who };
+
+  let recoveryCodesLeft: number | null = null;
+  let recoveryCodes: string[] | null = null;
+  let wrong: { replayed: boolean } | null = null;
+  if (input.code !== undefined) {
+    const check = await checkTotpCode(c.secret ?? c.pending_secret!, input.code, c.last_counter === null ? null : Number(c.last_counter));
+    if (!check.ok) wrong = { replayed: check.replayed };
+    else if (enrolling) {
+      // Another of this operator's challenges may have finished enrolling first; its secret stands.
+      const activated = await tx.query(
+        `INSERT INTO platform_totp (user_id, secret, last_counter) VALUES ($1, $2, $3) ON CONFLICT (user_id) DO NOTHING RETURNING user_id`,
+        [c.user_id, c.pending_secret, check.counter],
+      );
+      if (activated.length === 0) return { refused: 'already_enrolled', ...who };
+      recoveryCodes = newRecoveryCodes();
+      await tx.query(`DELETE FROM platform_recovery_codes WHERE user_id = $1`, [c.user_id]);
+      await tx.query(`INSERT INTO platform_recovery_codes (user_id, code_hash) VALUES ${recoveryCodes.map((_, i) => `($1, $${i + 2})`).join(', ')}`, [
+        c.user_id,
+        ...recoveryCodes.map((code) => recoveryCodeHash(code)!),
+      ]);
+    } else {
+      // The step is recorded only if it is still newer than the last one: a concurrent sign-in with the same code loses.
+      const moved = await tx.query(`UPDATE platform_totp SET last_counter = $2 WHERE user_id = $1 AND last_counter < $2 RETURNING user_id`, [
+        c.user_id,
+        check.counter,
+      ]);
+      if (moved.length === 0) wrong = { replayed: true };
+    }
+  } else {
+    if (enrolling) return { refused: 'no_recovery_codes', ...who };
+    const hash = recoveryCodeHash(input.recovery_code ?? '');
+    const spent = hash
+      ? await tx.query(`UPDATE platform_recovery_codes SET used_at = now() WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL RETURNING user_id`, [c.user_id, hash])
+      : [];
+    if (spent.length === 0) wrong = { replayed: false };
+    else {
+      const [left] = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM platform_recovery_codes WHERE user_id = $1 AND used_at IS NULL`, [c.user_id]);
+      recoveryCodesLeft = left!.n;
+    }
+  }
+
+  if (wrong) {
+    const [r] = await tx.query<{ failures: number }>(
+      `UPDATE platform_sign_in_challenges SET failures = failures + 1,
+              pending_secret = CASE WHEN failures + 1 >= $2 THEN NULL ELSE pending_secret END
+        WHERE id = $1 RETURNING failures`,
+      [c.id, CHALLENGE_MAX_FAILURES],
+    );
+    const attemptsLeft = CHALLENGE_MAX_FAILURES - r!.failures;
+    return { refused: 'wrong', ...who, replayed: wrong.replayed, attemptsLeft };
+  }
+
+  await tx.query(`UPDATE platform_sign_in_challenges SET used_at = now(), pending_secret = NULL WHERE id = $1`, [c.id]);
+  const session = await createPlatformSession(tx, c.user_id, meta);
+  return { ...who, session, enrolled: enrolling, recoveryCodes, recoveryCodesLeft };
+}
+
+async function createPlatformSession(tx: PlatformTx, userId: string, meta: { ip: string | null; userAgent: string | null }) {
   const { token, hash } = issuePlatformToken();
   const sessionId = uuidv7();
   await tx.query(
     `INSERT INTO platform_sessions (id, user_id, token_hash, idle_expires_at, expires_at, ip, user_agent)
      VALUES ($1, $2, $3, now() + interval '30 minutes', now() + interval '8 hours', $4, $5)`,
-    [sessionId, u.id, hash, meta.ip, meta.userAgent?.slice(0, 500) ?? null],
+    [sessionId, userId, hash, meta.ip, meta.userAgent?.slice(0, 500) ?? null],
   );
-  return { token, userId: u.id, sessionId };
+  return { token, sessionId };
 }
 
 export async function createPlatformUser(tx: PlatformTx, input: { email: string; name: string; password: string; role: PlatformRole }) {

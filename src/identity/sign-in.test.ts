@@ -478,16 +478,16 @@ describe('sign-in rate limit', () => {
     for (let i = 1; i <= 10; i++) {
       const r = await client.post('/api/v1/auth/sign-in', { email, password: `guess number ${i}` });
       expect(r.statusCode).toBe(401);
-      expect(r.headers['x-ratelimit-limit']).toBe('10');
-      expect(r.headers['x-ratelimit-remaining']).toBe(String(10 - i));
+      expect(r.headers['ratelimit-limit']).toBe('10');
+      expect(r.headers['ratelimit-remaining']).toBe(String(10 - i));
     }
     const blocked = await client.post('/api/v1/auth/sign-in', { email, password: PASSWORD });
     expect(blocked.statusCode).toBe(429);
     expect(blocked.json().code).toBe('rate_limited');
     expect(blocked.json().retry_after_seconds).toBeGreaterThan(0);
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
-    expect(blocked.headers['x-ratelimit-limit']).toBe('10');
-    expect(blocked.headers['x-ratelimit-remaining']).toBe('0');
+    expect(blocked.headers['ratelimit-limit']).toBe('10');
+    expect(blocked.headers['ratelimit-remaining']).toBe('0');
     expect(blocked.cookies).toEqual([]);
 
     // The count is per address and email: a colleague at the same counter still signs in,

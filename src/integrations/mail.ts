@@ -1,7 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import { v7 as uuidv7 } from 'uuid';
 import type { FastifyBaseLogger } from 'fastify';
-import type { TenantTx } from '../core/db/tx.ts';
+import type { PlatformTx, TenantTx } from '../core/db/tx.ts';
 import type { Jobs } from '../core/jobs.ts';
 
 /**
@@ -41,15 +41,21 @@ export class Mailer {
   }
 
   async queue(tx: TenantTx, mail: Mail): Promise<string> {
+    return this.queueFor(tx, tx.tenantId, mail);
+  }
+
+  /** Queues a tenant's mail from the platform path (a lifecycle step tells the business's owners). */
+  async queueFor(tx: TenantTx | PlatformTx, tenantId: string, mail: Mail): Promise<string> {
     const id = uuidv7();
     await tx.query(`INSERT INTO outbox_messages (tenant_id, id, to_address, subject, body) VALUES ($1, $2, $3, $4, $5)`, [
-      tx.tenantId,
+      tenantId,
       id,
       mail.to,
       mail.subject,
       mail.body,
     ]);
-    await this.jobs.enqueue(tx, 'mail.send', { message_id: id });
+    if ('tenantId' in tx && !('platform' in tx)) await this.jobs.enqueue(tx, 'mail.send', { message_id: id });
+    else await this.jobs.enqueueFor(tx as PlatformTx, tenantId, 'mail.send', { message_id: id });
     return id;
   }
 

@@ -51,6 +51,7 @@ export const routes = [
     summary: 'Open a new location',
     tags,
     access: 'tenant',
+    consumes: 'locations',
     permission: 'org.location.create',
     body: createLocation,
     example: { name: 'Harbour Street', address: '12 Harbour Street, Leith', time_zone: 'Europe/London' },

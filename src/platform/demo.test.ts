@@ -37,7 +37,11 @@ describe('first start', () => {
       expect(report.largest_shortfalls[0].variance).toBe(-4000);
     }
     const admin = new Client(t.app, 'localhost');
-    expect((await admin.post('/api/v1/platform/auth/sign-in', { email: 'admin@brigade.test', password: 'demo password 2026' })).statusCode).toBe(200);
+    // The operator's password leads to enrolling an authenticator on first sign-in, not straight to a session.
+    const operator = await admin.post('/api/v1/platform/auth/sign-in', { email: 'admin@brigade.test', password: 'demo password 2026' });
+    expect(operator.statusCode).toBe(200);
+    expect(operator.json().second_factor).toBe('enrol');
+    expect(operator.cookies).toEqual([]);
     // A second start finds data and seeds nothing.
     expect(await seedDemo(t.app.brigade.db, 'demo password 2026')).toBeNull();
   });

@@ -1,36 +1,352 @@
+import { createHash } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import { route } from '../core/http.ts';
-import { instant, MAX_PAGE, uuid } from '../core/schemas.ts';
+import { writeTenantAuditFromPlatform } from '../core/audit.ts';
+import type { PlatformTx } from '../core/db/tx.ts';
+import type { Entitlements, LimitCounters } from '../core/entitlements.ts';
+import { AppError, errors } from '../core/errors.ts';
+import { route, type RouteSpec } from '../core/http.ts';
+import { email, idParams, instant, MAX_PAGE, text, timeZone, uuid } from '../core/schemas.ts';
+import { fullExport } from './export.ts';
+import { JOB_INVITE_OWNER, JOB_TRIAL_END, TENANT_STATUSES, TRIAL_DAYS, transition, type LifecycleDeps } from './lifecycle.ts';
+import { entitlementsOf, FEATURES, LIMITS, PLAN_CODES } from './plans.ts';
 import * as service from './service.ts';
+import { TENANTS_CHANNEL } from './tenants.ts';
 
-export const platformRoutes = [
-  route({
-    method: 'GET',
-    url: '/api/v1/platform/outbox',
-    summary: 'Mail Brigade sent or kept (kept when no SMTP server is configured), newest first, across tenants',
-    tags: ['platform'],
-    access: 'platform',
-    permission: 'platform.outbox.read',
-    query: z.strictObject({ limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(50), to: z.string().max(254).optional() }),
-    response: z.object({
-      items: z.array(
-        z.object({
-          id: uuid,
-          tenant_id: uuid,
-          to_address: z.string(),
-          subject: z.string(),
-          body: z.string(),
-          status: z.string(),
-          created_at: instant,
-          sent_at: instant.nullable(),
-        }),
-      ),
+const tags = ['platform'];
+const slug = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, { error: 'lower-case letters, digits and dashes, 1 to 40, not starting or ending with a dash' });
+const limitValue = z.number().int().min(0).nullable();
+const limitsObject = z.record(z.string(), limitValue);
+const entitlements = z.object({ plan: z.string(), features: z.array(z.string()), limits: limitsObject });
+
+const tenantSummary = z.object({
+  id: uuid,
+  slug: z.string(),
+  name: z.string(),
+  status: z.string(),
+  plan: z.string(),
+  trial_ends_at: instant.nullable(),
+  created_at: instant,
+  users: z.number(),
+  locations: z.number(),
+});
+
+const tenantDetail = z.object({
+  id: uuid,
+  slug: z.string(),
+  name: z.string(),
+  status: z.string(),
+  plan: z.string(),
+  trial_ends_at: instant.nullable(),
+  cancelled_at: instant.nullable(),
+  status_changed_at: instant,
+  custom_domain: z.string().nullable(),
+  time_zone: z.string(),
+  currency: z.string(),
+  locale: z.string(),
+  version: z.number(),
+  created_at: instant,
+  overrides: z.object({ features: z.record(z.string(), z.boolean()), limits: limitsObject }),
+  entitlements,
+  usage: z.record(z.string(), z.number()),
+  daily_usage: z.array(z.object({ day: z.string(), metric: z.string(), value: z.number() })),
+  users: z.array(z.object({ id: uuid, email: z.string(), name: z.string(), status: z.string(), roles: z.array(z.string()) })),
+  locations: z.array(z.object({ id: uuid, name: z.string(), time_zone: z.string() })),
+  history: z.array(z.object({ from_status: z.string(), to_status: z.string(), reason: z.string(), actor_label: z.string(), at: instant })),
+  recent_audit: z.array(z.object({ at: instant, actor_label: z.string(), action: z.string(), resource_type: z.string(), risk: z.string() })),
+});
+
+const toWire = (e: Entitlements) => ({ plan: e.plan, features: [...e.features], limits: { ...e.limits } });
+
+export interface PlatformRouteDeps extends LifecycleDeps {
+  limits: LimitCounters;
+}
+
+export function platformRoutes(deps: PlatformRouteDeps): RouteSpec[] {
+  const { limits } = deps;
+
+  /** Usage of every counted limit, read as the tenant itself (row-level security on) so it counts only its rows. */
+  const usageOf = (tx: PlatformTx, tenantId: string) => tx.asTenant(tenantId, (ttx) => limits.usage(ttx));
+
+  const detail = async (tx: Parameters<typeof service.tenantRecord>[0], id: string) => {
+    const t = await service.tenantRecord(tx, id);
+    if (!t) throw errors.notFound('tenant');
+    const { plan_features, plan_limits, feature_overrides, limit_overrides, ...rest } = t;
+    const overrides = { features: feature_overrides, limits: limit_overrides };
+    const people = await service.tenantPeople(tx, id);
+    return {
+      ...rest,
+      overrides,
+      entitlements: toWire(entitlementsOf({ code: t.plan, features: plan_features, limits: plan_limits }, overrides)),
+      usage: t.status === 'purged' ? {} : await usageOf(tx, id),
+      daily_usage: await service.usageSeries(tx, id, 30),
+      users: people.users,
+      locations: people.locations,
+      history: people.history,
+      recent_audit: people.audit,
+    };
+  };
+
+  return [
+    route({
+      method: 'GET',
+      url: '/api/v1/platform/outbox',
+      summary: 'Mail Brigade sent or kept (kept when no SMTP server is configured), newest first, across tenants',
+      tags,
+      access: 'platform',
+      permission: 'platform.outbox.read',
+      query: z.strictObject({ limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(50), to: z.string().max(254).optional() }),
+      response: z.object({
+        items: z.array(
+          z.object({
+            id: uuid,
+            tenant_id: uuid,
+            to_address: z.string(),
+            subject: z.string(),
+            body: z.string(),
+            status: z.string(),
+            created_at: instant,
+            sent_at: instant.nullable(),
+          }),
+        ),
+      }),
+      handler: async ({ tx, query, audit }) => {
+        const items = await service.readOutbox(tx, query);
+        // Reading other businesses' mail is platform work: it leaves a trace.
+        await audit({ action: 'platform.outbox_read', resourceType: 'outbox', risk: 'medium', changes: { count: items.length, to: query.to ?? null } });
+        return { items };
+      },
     }),
-    handler: async ({ tx, query, audit }) => {
-      const items = await service.readOutbox(tx, query);
-      // Reading other businesses' mail is platform work: it leaves a trace.
-      await audit({ action: 'platform.outbox_read', resourceType: 'outbox', risk: 'medium', changes: { count: items.length, to: query.to ?? null } });
-      return { items };
-    },
-  }),
-];
+    route({
+      method: 'GET',
+      url: '/api/v1/platform/plans',
+      summary: 'The plans, their features and limits',
+      tags,
+      access: 'platform',
+      permission: 'platform.tenants.read',
+      response: z.object({ items: z.array(z.object({ code: z.string(), name: z.string(), features: z.array(z.string()), limits: limitsObject })) }),
+      handler: async ({ tx }) => ({ items: await service.plans(tx) }),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/platform/tenants',
+      summary: 'Tenants, newest first, searched by slug or name and filtered by status and plan',
+      tags,
+      access: 'platform',
+      permission: 'platform.tenants.read',
+      query: z.strictObject({
+        q: z.string().trim().min(1).max(100).optional(),
+        status: z.enum(TENANT_STATUSES).optional(),
+        plan: z.enum(PLAN_CODES).optional(),
+        limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(50),
+        cursor: uuid.optional(),
+      }),
+      response: z.object({ items: z.array(tenantSummary), next_cursor: uuid.nullable() }),
+      handler: ({ tx, query }) => service.listTenants(tx, query),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/platform/slug-availability',
+      summary: 'Whether a slug is free for a new business',
+      tags,
+      access: 'platform',
+      permission: 'platform.tenants.read',
+      query: z.strictObject({ slug }),
+      response: z.object({ slug: z.string(), available: z.boolean() }),
+      handler: async ({ tx, query }) => ({ slug: query.slug, available: await service.slugAvailable(tx, query.slug) }),
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/platform/tenants',
+      summary: 'Create a business on a plan (a trial by default); its owner is invited by email',
+      tags,
+      access: 'platform',
+      permission: 'platform.tenants.manage',
+      status: 201,
+      body: z.strictObject({
+        slug,
+        name: text(200),
+        owner_email: email,
+        plan: z.enum(PLAN_CODES).default('professional'),
+        trial: z.boolean().default(true),
+        time_zone: timeZone.default('UTC'),
+        currency: z.string().regex(/^[A-Z]{3}$/, { error: 'an ISO 4217 code such as USD' }).default('USD'),
+        locale: z.string().min(2).max(35).default('en-US'),
+      }),
+      example: { slug: 'harbour-grill', name: 'Harbour Grill', owner_email: 'owner@harbour.example', plan: 'professional' },
+      response: tenantSummary,
+      handler: async ({ tx, body, audit }) => {
+        if (!(await service.slugAvailable(tx, body.slug))) throw errors.conflict('slug_taken', `The address ${body.slug} is taken.`, 'body.slug');
+        const id = uuidv7();
+        await service.createTenant(tx, id, {
+          slug: body.slug,
+          name: body.name,
+          status: body.trial ? 'trial' : 'active',
+          plan: body.plan,
+          trialDays: TRIAL_DAYS,
+          timeZone: body.time_zone,
+          currency: body.currency,
+          locale: body.locale,
+        });
+        if (body.trial) await deps.jobs.enqueueFor(tx, id, JOB_TRIAL_END, {}, TRIAL_DAYS * 86_400);
+        await audit({ action: 'tenant.created', resourceType: 'tenant', resourceId: id, targetTenantId: id, risk: 'high', changes: { slug: body.slug, plan: body.plan, owner: body.owner_email } });
+        await writeTenantAuditFromPlatform(tx, id, { ip: null, userAgent: null, requestId: null }, {
+          action: 'tenant.created',
+          resourceType: 'tenant',
+          resourceId: id,
+          risk: 'high',
+          changes: { plan: body.plan, owner: body.owner_email },
+        });
+        // The owner's invitation is tenant work: a durable job sends it in the tenant's own transaction, and it
+        // exists only if the business does.
+        await deps.jobs.enqueueFor(tx, id, JOB_INVITE_OWNER, { email: body.owner_email });
+        return { id, slug: body.slug, name: body.name, status: body.trial ? 'trial' : 'active', plan: body.plan, trial_ends_at: null, created_at: new Date(), users: 0, locations: 0 };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/platform/tenants/:id',
+      summary: 'A tenant: plan, overrides, usage against limits, people, locations, lifecycle history, recent audit',
+      tags,
+      access: 'platform',
+      permission: 'platform.tenants.read',
+      params: idParams,
+      resource: 'tenant',
+      response: tenantDetail,
+      handler: ({ tx, params }) => detail(tx, params.id),
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/platform/tenants/:id/status',
+      summary: 'Move a tenant along its lifecycle (activate, past due, suspend, cancel, reactivate)',
+      tags,
+      access: 'platform',
+      permission: 'platform.tenants.manage',
+      params: idParams,
+      resource: 'tenant',
+      body: z.strictObject({ status: z.enum(TENANT_STATUSES), reason: text(500), version: z.number().int().optional() }),
+      example: { status: 'suspended', reason: 'payment failed three times' },
+      response: z.object({ id: uuid, slug: z.string(), status: z.string(), version: z.number() }),
+      noAudit: 'transition() writes both the platform and the tenant audit records',
+      handler: ({ tx, params, body, meta }) => {
+        if (body.status === 'purged') throw errors.validation([{ field: 'body.status', code: 'purge_is_scheduled', message: 'a business is purged by the scheduled job, 30 days after cancellation' }]);
+        return transition(tx, deps, meta, params.id, body.status, body.reason, body.version);
+      },
+    }),
+    route({
+      method: 'PUT',
+      url: '/api/v1/platform/tenants/:id/plan',
+      summary: 'Change a tenant’s plan; a downgrade the tenant has outgrown is refused with what is over',
+      tags,
+      access: 'platform',
+      permission: 'platform.tenants.manage',
+      params: idParams,
+      resource: 'tenant',
+      body: z.strictObject({ plan: z.enum(PLAN_CODES), version: z.number().int().optional() }),
+      example: { plan: 'enterprise' },
+      response: tenantDetail,
+      handler: async ({ tx, params, body, audit }) => {
+        const t = await service.tenantRecord(tx, params.id);
+        if (!t) throw errors.notFound('tenant');
+        if (body.version !== undefined && body.version !== t.version) throw errors.staleVersion();
+        const [plan] = (await service.plans(tx)).filter((p) => p.code === body.plan);
+        const next = entitlementsOf(plan!, { features: t.feature_overrides, limits: t.limit_overrides });
+        const usage = await usageOf(tx, params.id);
+        const over = Object.entries(usage)
+          .filter(([limit, used]) => next.limits[limit] !== null && next.limits[limit] !== undefined && used > next.limits[limit]!)
+          .map(([limit, used]) => ({ limit, used, allowed: next.limits[limit]! }));
+        if (over.length > 0) {
+          throw new AppError(
+            409,
+            'plan_limits_exceeded',
+            `The business uses more than ${plan!.name} allows: ${over.map((o) => `${o.limit.replace(/_/g, ' ')} ${o.used} of ${o.allowed}`).join(', ')}.`,
+            over.map((o) => ({ field: 'body.plan', code: 'limit_exceeded', message: `${o.limit}: ${o.used} in use, ${o.allowed} allowed` })),
+            { over },
+          );
+        }
+        await tx.query(`UPDATE tenants SET plan = $2, version = version + 1, updated_at = now() WHERE id = $1`, [params.id, body.plan]);
+        await tx.query(`SELECT pg_notify($1, $2)`, [TENANTS_CHANNEL, params.id]);
+        const changes = { from: t.plan, to: body.plan };
+        await audit({ action: 'tenant.plan_changed', resourceType: 'tenant', resourceId: params.id, targetTenantId: params.id, risk: 'high', changes });
+        await writeTenantAuditFromPlatform(tx, params.id, { ip: null, userAgent: null, requestId: null }, { action: 'tenant.plan_changed', resourceType: 'tenant', resourceId: params.id, risk: 'high', changes });
+        return detail(tx, params.id);
+      },
+    }),
+    route({
+      method: 'PUT',
+      url: '/api/v1/platform/tenants/:id/overrides',
+      summary: 'The operator’s exceptions for one tenant: switch a feature (a module) on or off, raise or lift a limit',
+      tags,
+      access: 'platform',
+      permission: 'platform.tenants.manage',
+      params: idParams,
+      resource: 'tenant',
+      body: z.strictObject({
+        features: z.partialRecord(z.enum(FEATURES), z.boolean()).default({}),
+        limits: z.partialRecord(z.enum(LIMITS), limitValue).default({}),
+        version: z.number().int().optional(),
+      }),
+      example: { features: { ordering: false }, limits: { locations: 12 } },
+      response: tenantDetail,
+      handler: async ({ tx, params, body, audit }) => {
+        const t = await service.tenantRecord(tx, params.id);
+        if (!t) throw errors.notFound('tenant');
+        if (body.version !== undefined && body.version !== t.version) throw errors.staleVersion();
+        await tx.query(`UPDATE tenants SET feature_overrides = $2, limit_overrides = $3, version = version + 1, updated_at = now() WHERE id = $1`, [
+          params.id,
+          JSON.stringify(body.features),
+          JSON.stringify(body.limits),
+        ]);
+        await tx.query(`SELECT pg_notify($1, $2)`, [TENANTS_CHANNEL, params.id]);
+        const changes = { before: { features: t.feature_overrides, limits: t.limit_overrides }, after: { features: body.features, limits: body.limits } };
+        await audit({ action: 'tenant.overrides_changed', resourceType: 'tenant', resourceId: params.id, targetTenantId: params.id, risk: 'high', changes });
+        await writeTenantAuditFromPlatform(tx, params.id, { ip: null, userAgent: null, requestId: null }, {
+          action: 'tenant.overrides_changed',
+          resourceType: 'tenant',
+          resourceId: params.id,
+          risk: 'high',
+          changes,
+        });
+        return detail(tx, params.id);
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/usage',
+      summary: 'The business’s plan, its limits and how much of each it uses, with daily usage for 30 days',
+      tags: ['business'],
+      access: 'tenant',
+      permission: 'tenant.billing.manage',
+      response: z.object({ entitlements, usage: z.record(z.string(), z.number()), daily_usage: z.array(z.object({ day: z.string(), metric: z.string(), value: z.number() })) }),
+      handler: async ({ tx, tenant }) => ({
+        entitlements: toWire(tenant.entitlements),
+        usage: await limits.usage(tx),
+        daily_usage: await service.usageSeries(tx, tx.tenantId, 30),
+      }),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/public/export',
+      summary: 'A cancelled business’s full export, by the link mailed to its owners (30 days)',
+      tags: ['business'],
+      access: 'public',
+      whenCancelled: 'the export is what a cancelled business keeps for 30 days',
+      query: z.strictObject({ token: z.string().min(10).max(200) }),
+      response: z.record(z.string(), z.unknown()),
+      handler: async ({ tx, query, tenant, reply }) => {
+        const hash = createHash('sha256').update(query.token).digest();
+        const [row] = await tx.query<{ id: string }>(
+          `SELECT id FROM tenant_exports WHERE tenant_id = $1 AND token_hash = $2 AND expires_at > now()`,
+          [tx.tenantId, hash],
+        );
+        if (!row || tenant.status !== 'cancelled') throw errors.notFound('export');
+        reply.header('content-disposition', `attachment; filename="${tenant.slug}-export.json"`);
+        return fullExport(tx, tenant);
+      },
+    }),
+  ];
+}

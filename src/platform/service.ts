@@ -12,6 +12,9 @@ export interface NewTenant {
   slug: string;
   name: string;
   status?: 'trial' | 'active';
+  plan?: string;
+  /** For a trial: how long it lasts. */
+  trialDays?: number;
   timeZone?: string;
   currency?: string;
   locale?: string;
@@ -19,9 +22,10 @@ export interface NewTenant {
 
 export async function createTenant(tx: PlatformTx, id: string, t: NewTenant) {
   const [row] = await tx.query<{ id: string; slug: string; name: string; status: string }>(
-    `INSERT INTO tenants (id, slug, name, status, time_zone, currency, locale) VALUES ($1, $2, $3, $4, $5, $6, $7)
+    `INSERT INTO tenants (id, slug, name, status, time_zone, currency, locale, plan, trial_ends_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $4 = 'trial' THEN now() + make_interval(days => $9::int) END)
      RETURNING id, slug, name, status`,
-    [id, t.slug, t.name, t.status ?? 'active', t.timeZone ?? 'UTC', t.currency ?? 'USD', t.locale ?? 'en-US'],
+    [id, t.slug, t.name, t.status ?? 'active', t.timeZone ?? 'UTC', t.currency ?? 'USD', t.locale ?? 'en-US', t.plan ?? 'enterprise', t.trialDays ?? 14],
   );
   return row!;
 }
@@ -29,4 +33,110 @@ export async function createTenant(tx: PlatformTx, id: string, t: NewTenant) {
 export async function tenantCount(tx: PlatformTx): Promise<number> {
   const [r] = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM tenants`);
   return r?.n ?? 0;
+}
+
+// ------------------------------------------------------------------ the operator's view of tenants
+
+export interface TenantListRow {
+  id: string;
+  slug: string;
+  name: string;
+  status: string;
+  plan: string;
+  trial_ends_at: Date | null;
+  created_at: Date;
+  users: number;
+  locations: number;
+}
+
+export async function listTenants(tx: PlatformTx, q: { q?: string; status?: string; plan?: string; limit: number; cursor?: string }) {
+  const rows = await tx.query<TenantListRow>(
+    `SELECT t.id, t.slug, t.name, t.status, t.plan, t.trial_ends_at, t.created_at,
+            (SELECT count(*)::int FROM users u WHERE u.tenant_id = t.id) AS users,
+            (SELECT count(*)::int FROM locations l WHERE l.tenant_id = t.id) AS locations
+       FROM tenants t
+      WHERE ($1::text IS NULL OR t.slug ILIKE '%' || $1 || '%' OR t.name ILIKE '%' || $1 || '%')
+        AND ($2::text IS NULL OR t.status = $2) AND ($3::text IS NULL OR t.plan = $3)
+        AND ($4::uuid IS NULL OR t.id < $4)
+      ORDER BY t.id DESC LIMIT $5`,
+    [q.q?.replace(/[%_\\]/g, '\\$&') ?? null, q.status ?? null, q.plan ?? null, q.cursor ?? null, q.limit + 1],
+  );
+  const more = rows.length > q.limit;
+  const items = rows.slice(0, q.limit);
+  return { items, next_cursor: more ? items[items.length - 1]!.id : null };
+}
+
+export async function slugAvailable(tx: PlatformTx, slug: string): Promise<boolean> {
+  const rows = await tx.query(`SELECT 1 FROM tenants WHERE slug = $1`, [slug]);
+  return rows.length === 0 && !RESERVED_SLUGS.has(slug);
+}
+
+/** Addresses Brigade itself needs (`www.`, `api.`…) can never be a business's. */
+export const RESERVED_SLUGS = new Set(['www', 'api', 'app', 'admin', 'platform', 'mail', 'static', 'assets', 'status', 'help', 'support', 'docs']);
+
+export async function plans(tx: PlatformTx) {
+  return tx.query<{ code: string; name: string; features: string[]; limits: Record<string, number | null> }>(
+    `SELECT code, name, features, limits FROM plans ORDER BY position`,
+  );
+}
+
+export async function tenantRecord(tx: PlatformTx, id: string) {
+  const [t] = await tx.query<{
+    id: string;
+    slug: string;
+    name: string;
+    status: string;
+    plan: string;
+    trial_ends_at: Date | null;
+    cancelled_at: Date | null;
+    status_changed_at: Date;
+    custom_domain: string | null;
+    time_zone: string;
+    currency: string;
+    locale: string;
+    feature_overrides: Record<string, boolean>;
+    limit_overrides: Record<string, number | null>;
+    version: number;
+    created_at: Date;
+    plan_features: string[];
+    plan_limits: Record<string, number | null>;
+  }>(
+    `SELECT t.id, t.slug, t.name, t.status, t.plan, t.trial_ends_at, t.cancelled_at, t.status_changed_at, t.custom_domain,
+            t.time_zone, t.currency, t.locale, t.feature_overrides, t.limit_overrides, t.version, t.created_at,
+            p.features AS plan_features, p.limits AS plan_limits
+       FROM tenants t JOIN plans p ON p.code = t.plan WHERE t.id = $1`,
+    [id],
+  );
+  return t ?? null;
+}
+
+export async function tenantPeople(tx: PlatformTx, id: string) {
+  const users = await tx.query<{ id: string; email: string; name: string; status: string; roles: string[] }>(
+    `SELECT u.id, u.email, u.name, u.status, coalesce(array_agg(DISTINCT r.role) FILTER (WHERE r.role IS NOT NULL), '{}') AS roles
+       FROM users u LEFT JOIN role_assignments r ON r.tenant_id = u.tenant_id AND r.user_id = u.id
+      WHERE u.tenant_id = $1 GROUP BY u.id, u.email, u.name, u.status ORDER BY u.email LIMIT 200`,
+    [id],
+  );
+  const locations = await tx.query<{ id: string; name: string; time_zone: string }>(
+    `SELECT id, name, time_zone FROM locations WHERE tenant_id = $1 ORDER BY name`,
+    [id],
+  );
+  const history = await tx.query<{ from_status: string; to_status: string; reason: string; actor_label: string; at: Date }>(
+    `SELECT from_status, to_status, reason, actor_label, at FROM tenant_status_changes WHERE tenant_ref = $1 ORDER BY at DESC, id DESC LIMIT 50`,
+    [id],
+  );
+  const audit = await tx.query<{ at: Date; actor_label: string; action: string; resource_type: string; risk: string }>(
+    `SELECT at, actor_label, action, resource_type, risk FROM audit_log WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 20`,
+    [id],
+  );
+  return { users, locations, history, audit };
+}
+
+/** Daily usage rows (API calls, messages…) of the last `days` days, oldest first. */
+export async function usageSeries(tx: { query: PlatformTx['query'] }, tenantId: string, days: number) {
+  return tx.query<{ day: string; metric: string; value: number }>(
+    `SELECT to_char(day, 'YYYY-MM-DD') AS day, metric, value::float8 AS value FROM usage_daily
+      WHERE tenant_id = $1 AND day > (now() AT TIME ZONE 'UTC')::date - $2::int ORDER BY day, metric`,
+    [tenantId, days],
+  );
 }

@@ -1,7 +1,22 @@
 import type { Database } from '../core/db/tx.ts';
 import type { HostTenant } from '../core/http.ts';
+import { entitlementsOf, type PlanRow } from './plans.ts';
 
 const SYSTEM = { type: 'system' as const, id: null, label: 'tenant-resolution' };
+export const TENANTS_CHANNEL = 'brigade_tenants';
+
+interface TenantPlanColumns {
+  plan: string;
+  plan_features: string[];
+  plan_limits: PlanRow['limits'];
+  feature_overrides: Record<string, boolean>;
+  limit_overrides: Record<string, number | null>;
+}
+
+function toHostTenant(row: Omit<HostTenant, 'entitlements'> & TenantPlanColumns): HostTenant {
+  const { plan, plan_features, plan_limits, feature_overrides, limit_overrides, ...tenant } = row;
+  return { ...tenant, entitlements: entitlementsOf({ code: plan, features: plan_features, limits: plan_limits }, { features: feature_overrides, limits: limit_overrides }) };
+}
 
 /**
  * Which tenant an address shows: `{slug}.{BASE_DOMAIN}`, a verified custom domain, or `/t/{slug}/…`.
@@ -39,17 +54,34 @@ export class TenantDirectory {
     this.cache.clear();
   }
 
+  /**
+   * Drops the cache on every instance when the platform changes a tenant (status, plan, overrides), announced
+   * with the transaction that makes the change; the cache time only bounds a lost notification.
+   */
+  async listen(driver: Database['driver']): Promise<() => Promise<void>> {
+    return driver.listen(TENANTS_CHANNEL, () => this.forget());
+  }
+
   private lookup(key: string, where: string, value: string): Promise<HostTenant | null> {
     const hit = this.cache.get(key);
     if (hit && Date.now() - hit.at < this.ttlMs) return Promise.resolve(hit.tenant);
     let query = this.pending.get(key);
     if (!query) {
       query = this.db
-        .withPlatform(SYSTEM, (tx) => tx.query<HostTenant>(`SELECT id, slug, name, status, locale, currency, time_zone, brand_color FROM tenants WHERE ${where} AND status <> 'purged'`, [value]))
+        .withPlatform(SYSTEM, (tx) =>
+          tx.query<Omit<HostTenant, 'entitlements'> & TenantPlanColumns>(
+            `SELECT t.id, t.slug, t.name, t.status, t.locale, t.currency, t.time_zone, t.brand_color,
+                    t.plan, p.features AS plan_features, p.limits AS plan_limits, t.feature_overrides, t.limit_overrides
+               FROM tenants t JOIN plans p ON p.code = t.plan
+              WHERE t.${where} AND t.status <> 'purged'`,
+            [value],
+          ),
+        )
         .then(([row]) => {
+          const tenant = row ? toHostTenant(row) : null;
           if (this.cache.size > 10_000) this.cache.clear();
-          this.cache.set(key, { at: Date.now(), tenant: row ?? null });
-          return row ?? null;
+          this.cache.set(key, { at: Date.now(), tenant });
+          return tenant;
         })
         .finally(() => this.pending.delete(key));
       this.pending.set(key, query);

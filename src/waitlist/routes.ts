@@ -53,7 +53,7 @@ export function waitlistRoutes(d: WaitlistRouteDeps): RouteSpec[] {
     const [q] = await tx.query<{ location_id: string }>(`SELECT location_id FROM waitlist_queues WHERE tenant_id = $1 AND id = $2`, [tx.tenantId, id.data]);
     if (!q || !principal.at('waitlist.entry.read', q.location_id)) return null;
     return { channels: [`queue:${id.data}`] };
-  });
+  }, 'waitlist');
   d.realtime.define('waitlist.entry', async ({ tx, params }) => {
     if (typeof params.token !== 'string') return null;
     const e = await service.entryByToken(tx, params.token).catch(() => null);
@@ -78,7 +78,7 @@ export function waitlistRoutes(d: WaitlistRouteDeps): RouteSpec[] {
         };
       },
     };
-  });
+  }, 'waitlist');
 
   const entryAction = (action: 'call' | 'seat' | 'complete' | 'no_show' | 'cancel', url: string, summary: string, risk: 'low' | 'medium' = 'low', resource = 'waitlist_entry') =>
     route({
@@ -146,6 +146,7 @@ export function waitlistRoutes(d: WaitlistRouteDeps): RouteSpec[] {
       summary: 'Open a queue at a location',
       tags,
       access: 'tenant',
+      consumes: 'queues_per_location',
       permission: 'waitlist.queue.manage',
       status: 201,
       body: s.createQueue,

@@ -32,6 +32,13 @@ export interface TenantTx extends Tx {
 export interface PlatformTx extends Tx {
   readonly platform: true;
   readonly actor: Actor;
+  /**
+   * Runs tenant code for one tenant inside this platform transaction, as the runtime role with the tenant bound
+   * (row-level security on), then returns to the platform role: a lifecycle step and the tenant's own audit
+   * record, or a plan change and the usage it is checked against, commit together. (On the embedded database a
+   * second transaction could not even start while this one holds the only connection.)
+   */
+  asTenant<T>(tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T>;
 }
 
 // pg's own value preparation (dates, arrays, JSON), so inlined literals read exactly like bound parameters.
@@ -153,6 +160,14 @@ class PlatformWriteTx extends BaseTx implements PlatformTx {
   readonly platform = true as const;
   constructor(conn: Conn, readonly actor: Actor) {
     super(conn);
+  }
+  async asTenant<T>(tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T> {
+    await this.conn.multi(`SET LOCAL ROLE ${ROLES.app}; ${bindStatement(tenantId, this.actor)}`);
+    try {
+      return await active.run({ tenantId }, () => fn(new WriteTx(this.conn, tenantId, this.actor)));
+    } finally {
+      await this.conn.multi(`SELECT set_config('app.tenant_id', '', true), set_config('app.actor_id', '', true); SET LOCAL ROLE ${ROLES.platform}`);
+    }
   }
   async run<R>(text: string, params: unknown[] | undefined, arrayRows: boolean): Promise<R[]> {
     return (await this.conn.query<R>(text, params, arrayRows)).rows;

@@ -1,0 +1,365 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PASSWORD, testApp, type Client, type TestApp } from '../../test/harness.ts';
+import { startMailCatcher, type MailCatcher } from '../../test/mail.ts';
+import { TENANT_ROLES, type TenantRole } from '../identity/permissions.ts';
+import { createRegister } from '../cash/service.ts';
+import type { SeededTenant } from './demo.ts';
+
+let mail: MailCatcher;
+let t: TestApp;
+let admin: Client;
+
+beforeAll(async () => {
+  mail = await startMailCatcher();
+  t = await testApp({ SMTP_URL: mail.url });
+  admin = await t.platformAdmin();
+});
+afterAll(async () => {
+  await t.close();
+  await mail.close();
+});
+
+const SYSTEM = { type: 'system' as const, id: null, label: 'test' };
+
+async function statusOf(id: string): Promise<string> {
+  const [r] = await t.db.admin(`SELECT status FROM tenants WHERE id = $1`, [id]);
+  return String(r!.status);
+}
+
+/** Every business starts with a queue (its template's starter data). */
+async function starterQueueOf(tenantId: string): Promise<string> {
+  const [q] = await t.db.admin(`SELECT id FROM waitlist_queues WHERE tenant_id = $1`, [tenantId]);
+  return String(q!.id);
+}
+
+async function move(id: string, status: string, reason = 'test') {
+  return admin.post(`/api/v1/platform/tenants/${id}/status`, { status, reason });
+}
+
+async function overrides(id: string, body: { features?: Record<string, boolean>; limits?: Record<string, number | null> }) {
+  const r = await admin.put(`/api/v1/platform/tenants/${id}/overrides`, body);
+  expect(r.statusCode, r.body).toBe(200);
+  return r.json();
+}
+
+describe('the operator creates a business', () => {
+  it('on a 14-day trial: the owner receives the invitation by email, accepts it and signs in', async () => {
+    const free = await admin.get('/api/v1/platform/slug-availability?slug=harbour-grill');
+    expect(free.json()).toEqual({ slug: 'harbour-grill', available: true });
+
+    const r = await admin.post('/api/v1/platform/tenants', { slug: 'harbour-grill', name: 'Harbour Grill', owner_email: 'Ines@Harbour.example', plan: 'basic' });
+    expect(r.statusCode, r.body).toBe(201);
+    const id = r.json().id as string;
+    expect(r.json()).toMatchObject({ slug: 'harbour-grill', status: 'trial', plan: 'basic' });
+
+    expect((await admin.get('/api/v1/platform/slug-availability?slug=harbour-grill')).json().available).toBe(false);
+    const taken = await admin.post('/api/v1/platform/tenants', { slug: 'harbour-grill', name: 'Other', owner_email: 'x@example.com' });
+    expect(taken.statusCode).toBe(409);
+    expect(taken.json()).toMatchObject({ code: 'slug_taken', errors: [{ field: 'body.slug' }] });
+    const bad = await admin.post('/api/v1/platform/tenants', { slug: '-Bad Slug', name: 'Other', owner_email: 'x@example.com' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors[0].field).toBe('body.slug');
+
+    // The trial ends in 14 days, by a durable job queued with the business.
+    const [trial] = await t.db.admin(
+      `SELECT round(extract(epoch FROM t.trial_ends_at - t.created_at) / 86400)::int AS days,
+              round(extract(epoch FROM j.run_at - t.created_at) / 86400)::int AS job_days
+         FROM tenants t JOIN jobs j ON j.tenant_id = t.id AND j.kind = 'platform.trial_end' WHERE t.id = $1`,
+      [id],
+    );
+    expect(trial).toEqual({ days: 14, job_days: 14 });
+
+    await t.app.brigade.jobs.drain();
+    const message = await mail.next((m) => m.to.includes('ines@harbour.example'));
+    expect(message.subject).toBe('Your business Harbour Grill is ready on Brigade');
+    const token = /invite#(bi_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)/.exec(message.text)![1]!;
+    const owner = new (admin.constructor as typeof Client)(t.app, 'harbour-grill.localhost');
+    const accepted = await owner.post('/api/v1/auth/accept-invitation', { token, name: 'Ines Owner', password: 'a long and fresh passphrase' });
+    expect(accepted.statusCode, accepted.body).toBe(200);
+    const session = await owner.get('/api/v1/auth/session');
+    expect(session.json().roles).toEqual([expect.objectContaining({ role: 'owner' })]);
+
+    // Both logs know; the operator's detail shows the owner, the plan and its usage.
+    expect(await t.db.admin(`SELECT action FROM platform_audit_log WHERE target_tenant_id = $1`, [id])).toEqual([{ action: 'tenant.created' }]);
+    const ownLog = await t.db.admin(`SELECT action, actor_label FROM audit_log WHERE tenant_id = $1 AND action = 'tenant.created'`, [id]);
+    expect(ownLog).toHaveLength(1);
+    const detail = (await admin.get(`/api/v1/platform/tenants/${id}`)).json();
+    expect(detail).toMatchObject({ status: 'trial', plan: 'basic', users: [{ email: 'ines@harbour.example', roles: ['owner'] }] });
+    expect(detail.entitlements.limits).toMatchObject({ locations: 1, requests_per_15_minutes: 500 });
+    expect(detail.usage).toMatchObject({ employees: 1, users: 1, locations: 0 });
+
+    const list = (await admin.get('/api/v1/platform/tenants?status=trial&plan=basic&q=harbour')).json();
+    expect(list.items.map((i: { slug: string }) => i.slug)).toEqual(['harbour-grill']);
+  });
+});
+
+describe('the lifecycle', () => {
+  it('moves along every allowed step, audited in both logs; a step that makes no sense is refused', async () => {
+    const biz = await t.tenant();
+    const steps = ['past_due', 'active', 'suspended', 'active', 'cancelled', 'active', 'past_due', 'suspended', 'cancelled'];
+    for (const to of steps) {
+      const r = await move(biz.id, to, `to ${to}`);
+      expect(r.statusCode, `${to}: ${r.body}`).toBe(200);
+      expect(r.json().status).toBe(to);
+    }
+    const platformLog = await t.db.admin(`SELECT action FROM platform_audit_log WHERE target_tenant_id = $1 AND action <> 'tenant.created' ORDER BY at`, [biz.id]);
+    expect(platformLog.map((r) => r.action)).toEqual(steps.map((s) => `tenant.${s}`));
+    const ownLog = await t.db.admin(`SELECT action, changes->>'reason' AS reason FROM audit_log WHERE tenant_id = $1 AND action LIKE 'tenant.%' AND action <> 'tenant.seeded' ORDER BY seq`, [biz.id]);
+    expect(ownLog.map((r) => r.action)).toEqual(steps.map((s) => `tenant.${s}`));
+    expect(ownLog.at(-1)!.reason).toBe('to cancelled');
+
+    // Cancelled: only reactivation; trial is never a way back; purged only by the scheduled job.
+    const wrong = await move(biz.id, 'past_due');
+    expect(wrong.statusCode).toBe(409);
+    expect(wrong.json()).toMatchObject({ code: 'invalid_transition', from: 'cancelled', allowed: ['active'], errors: [{ field: 'body.status' }] });
+    expect((await move(biz.id, 'trial')).statusCode).toBe(409);
+    const purge = await move(biz.id, 'purged');
+    expect(purge.statusCode).toBe(400);
+    expect(purge.json().errors[0]).toMatchObject({ field: 'body.status', code: 'purge_is_scheduled' });
+    expect(await statusOf(biz.id)).toBe('cancelled');
+    const stale = await admin.post(`/api/v1/platform/tenants/${biz.id}/status`, { status: 'active', reason: 'x', version: 1 });
+    expect(stale.json().code).toBe('stale_version');
+    expect((await move('01900000-0000-7000-8000-000000000000', 'active')).statusCode).toBe(404);
+  });
+
+  it('a suspended business: sign-in says so, the API and guest pages answer tenant_suspended, and nothing is lost', async () => {
+    const biz = await t.tenant();
+    const owner = await t.as(biz, 'owner');
+    const queue = await starterQueueOf(biz.id);
+    const before = await t.db.admin(`SELECT count(*)::int AS n FROM users WHERE tenant_id = $1`, [biz.id]);
+
+    expect((await move(biz.id, 'suspended', 'payment failed')).statusCode).toBe(200);
+    const signIn = await t.anonymous(biz).post('/api/v1/auth/sign-in', { email: `manager@${biz.slug}.brigade.test`, password: PASSWORD });
+    expect(signIn.statusCode).toBe(403);
+    expect(signIn.json()).toMatchObject({ code: 'tenant_suspended', detail: expect.stringContaining('suspended') });
+    const api = await owner.get('/api/v1/locations');
+    expect(api.json().code).toBe('tenant_suspended');
+    const guest = await t.anonymous(biz).get(`/api/v1/public/waitlist/queues/${queue}`);
+    expect(guest.json().code).toBe('tenant_suspended');
+    expect(await t.db.admin(`SELECT count(*)::int AS n FROM users WHERE tenant_id = $1`, [biz.id])).toEqual(before);
+
+    expect((await move(biz.id, 'active', 'paid')).statusCode).toBe(200);
+    expect((await owner.get('/api/v1/locations')).statusCode).toBe(200);
+    expect((await t.anonymous(biz).get(`/api/v1/public/waitlist/queues/${queue}`)).statusCode).toBe(200);
+  });
+
+  it('a trial that ends unpaid is suspended by its durable job; an extended trial waits for its new end', async () => {
+    const r = await admin.post('/api/v1/platform/tenants', { slug: `trial-${Date.now().toString(36)}`, name: 'Trial Cafe', owner_email: 'o@trial.example' });
+    const id = r.json().id as string;
+    // Extended by the operator: the job comes due but the trial has not ended, so it waits.
+    await t.db.admin(`UPDATE tenants SET trial_ends_at = now() + interval '3 days' WHERE id = $1`, [id]);
+    await t.db.admin(`UPDATE jobs SET run_at = now() WHERE tenant_id = $1 AND kind = 'platform.trial_end'`, [id]);
+    await t.app.brigade.jobs.drain();
+    expect(await statusOf(id)).toBe('trial');
+    const [waiting] = await t.db.admin(
+      `SELECT round(extract(epoch FROM run_at - now()) / 86400)::int AS days FROM jobs WHERE tenant_id = $1 AND kind = 'platform.trial_end' AND status = 'pending'`,
+      [id],
+    );
+    expect(waiting).toEqual({ days: 3 });
+
+    await t.db.admin(`UPDATE tenants SET trial_ends_at = now() - interval '1 minute' WHERE id = $1`, [id]);
+    await t.db.admin(`UPDATE jobs SET run_at = now() WHERE tenant_id = $1 AND kind = 'platform.trial_end' AND status = 'pending'`, [id]);
+    await t.app.brigade.jobs.drain();
+    expect(await statusOf(id)).toBe('suspended');
+    const [log] = await t.db.admin(`SELECT reason, actor_label FROM tenant_status_changes WHERE tenant_ref = $1 ORDER BY at DESC LIMIT 1`, [id]);
+    expect(log).toEqual({ reason: 'trial ended', actor_label: 'job:platform.trial_end' });
+  });
+
+  it('cancelled: the owner downloads the full export by the mailed link; 30 days later the purge leaves no row of the business', async () => {
+    const biz = await t.tenant();
+    // Rows in every module: people, sessions, audit (seeded), a queue with a guest, a register, mail.
+    const owner = await t.as(biz, 'owner');
+    await t.app.brigade.db.withTenant(biz.id, SYSTEM, 'write', (tx) => createRegister(tx, { location_id: biz.locationId, name: 'Bar' }));
+    const queue = await starterQueueOf(biz.id);
+    const join = await t.anonymous(biz).post(`/api/v1/public/waitlist/queues/${queue}/entries`, { name: 'Ada', phone: '+12125550123', party_size: 2 });
+    expect(join.statusCode, join.body).toBe(201);
+    const other = await t.tenant();
+    const otherRows = await rowsOf(other.id);
+
+    expect((await move(biz.id, 'cancelled', 'closing the restaurant')).statusCode).toBe(200);
+    await t.app.brigade.jobs.drain();
+    const message = await mail.next((m) => m.to.includes(`owner@${biz.slug}.brigade.test`) && m.subject.includes('cancelled'));
+    const link = new RegExp(`http://${biz.slug}\\.localhost:3000(/api/v1/public/export\\?token=bx_[A-Za-z0-9_.-]+)`).exec(message.text);
+    expect(link, message.text).not.toBeNull();
+
+    // Sign-in and the API are closed like a suspension's; the export link works.
+    expect((await owner.get('/api/v1/locations')).json().code).toBe('tenant_suspended');
+    const exported = await t.anonymous(biz).get(link![1]!);
+    expect(exported.statusCode, exported.body).toBe(200);
+    expect(exported.headers['content-disposition']).toContain(`${biz.slug}-export.json`);
+    const data = exported.json();
+    expect(data.business).toMatchObject({ id: biz.id, slug: biz.slug });
+    expect(data.tables.users).toHaveLength(7);
+    expect(data.tables.waitlist_entries).toEqual([expect.objectContaining({ name: 'Ada' })]);
+    expect(data.tables.cash_registers.map((r: { name: string }) => r.name)).toContain('Bar');
+    expect(exported.body).not.toContain('password_hash');
+    expect(exported.body).not.toContain(other.id);
+    // The link is the business's own: worthless elsewhere, and a made-up one finds nothing.
+    expect((await t.anonymous(other).get(link![1]!)).statusCode).toBe(404);
+    expect((await t.anonymous(biz).get('/api/v1/public/export?token=bx_made.up-token')).statusCode).toBe(404);
+
+    // The purge is already scheduled for the end of the 30 days; before then it refuses to run early.
+    const [job] = await t.db.admin(`SELECT round(extract(epoch FROM run_at - now()) / 86400)::int AS days FROM jobs WHERE tenant_id = $1 AND kind = 'platform.purge'`, [biz.id]);
+    expect(job).toEqual({ days: 30 });
+    await t.db.admin(`UPDATE jobs SET run_at = now() WHERE tenant_id = $1 AND kind = 'platform.purge'`, [biz.id]);
+    await t.app.brigade.jobs.drain();
+    expect(await statusOf(biz.id)).toBe('cancelled');
+
+    await t.db.admin(`UPDATE tenants SET cancelled_at = now() - interval '30 days 1 minute' WHERE id = $1`, [biz.id]);
+    await t.db.admin(`UPDATE jobs SET run_at = now() WHERE tenant_id = $1 AND kind = 'platform.purge' AND status = 'pending'`, [biz.id]);
+    await t.app.brigade.jobs.drain();
+    expect(await statusOf(biz.id)).toBe('purged');
+    const left = await rowsOf(biz.id);
+    expect(Object.keys(left).length, JSON.stringify(left)).toBeGreaterThan(15);
+    expect(Object.entries(left).filter(([, n]) => n > 0)).toEqual([]);
+    // The other business is untouched, and the platform keeps the record of what happened.
+    expect(await rowsOf(other.id)).toEqual(otherRows);
+    const [purged] = await t.db.admin(`SELECT (changes->>'rows_removed')::int AS n FROM platform_audit_log WHERE target_tenant_id = $1 AND action = 'tenant.purged'`, [biz.id]);
+    expect(purged!.n).toBeGreaterThan(20);
+    expect((await t.anonymous(biz).get(link![1]!)).statusCode).toBe(404);
+  });
+
+  it('the purge refuses a business that is not cancelled, even when called directly', async () => {
+    const biz = await t.tenant();
+    const as = (role: string) => `DO $$ BEGIN SET LOCAL ROLE ${role}; PERFORM brigade_purge_tenant('${biz.id}'); END $$`;
+    await expect(t.db.admin(as('brigade_platform'))).rejects.toThrow(/not cancelled/);
+    await expect(t.db.admin(as('brigade_app'))).rejects.toThrow(/permission denied/);
+    expect(await statusOf(biz.id)).toBe('active');
+  });
+});
+
+/** Rows per table that has a tenant_id, for one tenant (as the superuser, past row-level security). */
+async function rowsOf(tenantId: string): Promise<Record<string, number>> {
+  const tables = await t.db.admin(
+    `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
+      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND a.attname = 'tenant_id' ORDER BY 1`,
+  );
+  const out: Record<string, number> = {};
+  for (const { name } of tables) {
+    const [r] = await t.db.admin(`SELECT count(*)::int AS n FROM "${String(name)}" WHERE tenant_id = $1`, [tenantId]);
+    out[String(name)] = Number(r!.n);
+  }
+  return out;
+}
+
+describe('plans, limits and feature flags', () => {
+  let biz: SeededTenant;
+  let owner: Client;
+  beforeAll(async () => {
+    biz = await t.tenant();
+    owner = await t.as(biz, 'owner');
+  });
+
+  it('creating past a limit is refused with limit_exceeded naming it, and nothing is written', async () => {
+    await overrides(biz.id, { limits: { locations: 1, queues_per_location: 2, employees: 8 } });
+    const loc = await owner.post('/api/v1/locations', { name: 'Second room', time_zone: 'America/New_York' });
+    expect(loc.statusCode).toBe(403);
+    expect(loc.json()).toMatchObject({ code: 'limit_exceeded', limit: 'locations', used: 1, allowed: 1 });
+    expect(await t.db.admin(`SELECT count(*)::int AS n FROM locations WHERE tenant_id = $1`, [biz.id])).toEqual([{ n: 1 }]);
+
+    const q1 = await owner.post('/api/v1/waitlist/queues', { location_id: biz.locationId, name: 'Patio' });
+    expect(q1.statusCode, q1.body).toBe(201);
+    const q2 = await owner.post('/api/v1/waitlist/queues', { location_id: biz.locationId, name: 'Bar' });
+    expect(q2.json()).toMatchObject({ code: 'limit_exceeded', limit: 'queues_per_location', used: 2, allowed: 2 });
+
+    // Seven people: one more invitation fits, the next does not (a pending invitation holds its place).
+    const i1 = await owner.post('/api/v1/invitations', { email: 'eighth@example.com', role: 'staff', location_id: biz.locationId });
+    expect(i1.statusCode, i1.body).toBe(201);
+    const i2 = await owner.post('/api/v1/invitations', { email: 'ninth@example.com', role: 'staff', location_id: biz.locationId });
+    expect(i2.json()).toMatchObject({ code: 'limit_exceeded', limit: 'employees', used: 8, allowed: 8 });
+
+    // Lifting the limit (null) lets the business grow again.
+    await overrides(biz.id, { limits: { locations: null } });
+    expect((await owner.post('/api/v1/locations', { name: 'Second room', time_zone: 'America/New_York' })).statusCode).toBe(201);
+  });
+
+  it('two requests racing for the last place: exactly one wins', async () => {
+    const racer = await t.tenant();
+    const o = await t.as(racer, 'owner');
+    await overrides(racer.id, { limits: { locations: 3 } });
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => o.post('/api/v1/locations', { name: `Room ${i}`, time_zone: 'UTC' })),
+    );
+    expect(results.filter((r) => r.statusCode === 201)).toHaveLength(2);
+    expect(results.filter((r) => r.statusCode === 403).every((r) => r.json().code === 'limit_exceeded')).toBe(true);
+    expect(await t.db.admin(`SELECT count(*)::int AS n FROM locations WHERE tenant_id = $1`, [racer.id])).toEqual([{ n: 3 }]);
+  });
+
+  it('a feature switched off for one business answers feature_disabled for its staff and guests; other modules go on', async () => {
+    const cafe = await t.tenant();
+    const manager = await t.as(cafe, 'manager');
+    const queue = await starterQueueOf(cafe.id);
+    await overrides(cafe.id, { features: { waitlist: false } });
+    const board = await manager.get('/api/v1/waitlist/queues');
+    expect(board.statusCode).toBe(403);
+    expect(board.json()).toMatchObject({ code: 'feature_disabled', feature: 'waitlist' });
+    expect((await t.anonymous(cafe).get(`/api/v1/public/waitlist/queues/${queue}`)).json().code).toBe('feature_disabled');
+    expect((await manager.get('/api/v1/cash/registers')).statusCode).toBe(200);
+    // Another business keeps its waitlist.
+    expect((await owner.get('/api/v1/waitlist/queues')).statusCode).toBe(200);
+
+    await overrides(cafe.id, { features: {} });
+    expect((await manager.get('/api/v1/waitlist/queues')).statusCode).toBe(200);
+  });
+
+  it('a downgrade the business has outgrown is refused with the list of what is over', async () => {
+    const shop = await t.tenant();
+    const down = await admin.put(`/api/v1/platform/tenants/${shop.id}/plan`, { plan: 'basic' });
+    expect(down.statusCode).toBe(409);
+    // Seven people, six of them with back-office roles; basic allows 5 users.
+    expect(down.json()).toMatchObject({ code: 'plan_limits_exceeded', over: [{ limit: 'users', used: 6, allowed: 5 }] });
+    expect((await admin.get(`/api/v1/platform/tenants/${shop.id}`)).json().plan).toBe('enterprise');
+
+    const up = await admin.put(`/api/v1/platform/tenants/${shop.id}/plan`, { plan: 'professional' });
+    expect(up.statusCode, up.body).toBe(200);
+    expect(up.json().entitlements.features).not.toContain('sso');
+    const log = await t.db.admin(`SELECT changes FROM audit_log WHERE tenant_id = $1 AND action = 'tenant.plan_changed'`, [shop.id]);
+    expect(log).toEqual([{ changes: { from: 'enterprise', to: 'professional' } }]);
+  });
+
+  it('requests are counted per business against its plan, with RateLimit headers', async () => {
+    const busy = await t.tenant();
+    const o = await t.as(busy, 'owner');
+    const first = await o.get('/api/v1/locations');
+    expect(first.headers['ratelimit-limit']).toBe('10000');
+    await overrides(busy.id, { limits: { requests_per_15_minutes: 3 } });
+    // The request above already counted: two more fit in the window, the third is refused.
+    const seen = [];
+    for (let i = 0; i < 3; i++) seen.push(await o.get('/api/v1/locations'));
+    expect(seen.map((r) => r.statusCode)).toEqual([200, 200, 429]);
+    expect(seen[1]!.headers['ratelimit-remaining']).toBe('0');
+    expect(seen[2]!.headers['ratelimit-remaining']).toBe('0');
+    expect(Number(seen[2]!.headers['retry-after'])).toBeGreaterThan(0);
+    expect(seen[2]!.json().code).toBe('rate_limited');
+    // Another business is not slowed by it.
+    expect((await owner.get('/api/v1/locations')).statusCode).toBe(200);
+  });
+
+  it('the owner sees the plan, its limits and the usage against them; others may not', async () => {
+    const shop = await t.tenant();
+    const o = await t.as(shop, 'owner');
+    const r = await o.get('/api/v1/usage');
+    expect(r.statusCode, r.body).toBe(200);
+    expect(r.json()).toMatchObject({ entitlements: { plan: 'enterprise', limits: { employees: 500 } }, usage: { locations: 1, employees: 7, users: 6, queues_per_location: 1 } });
+    expect((await (await t.as(shop, 'manager')).get('/api/v1/usage')).statusCode).toBe(403);
+  });
+});
+
+describe('platform routes', () => {
+  it('are refused to every tenant role, on the business’s address and on the bare one', async () => {
+    const biz = await t.tenant();
+    const platformRoutes = t.app.brigade.routes.filter((r) => r.access === 'platform');
+    expect(platformRoutes.length).toBeGreaterThan(6);
+    for (const role of TENANT_ROLES as readonly TenantRole[]) {
+      const c = await t.as(biz, role);
+      for (const spec of platformRoutes) {
+        const url = spec.url.replace(':id', biz.id);
+        for (const client of [c, c.onHost('localhost')]) {
+          const r = await client.request(spec.method, url, spec.example ?? (spec.method === 'GET' ? undefined : {}));
+          expect(r.statusCode, `${role} ${spec.method} ${url}`).toBe(401);
+        }
+      }
+    }
+    expect(await statusOf(biz.id)).toBe('active');
+  });
+});
