@@ -42,7 +42,10 @@ import { identityRoutes } from './identity/routes.ts';
 import * as identity from './identity/service.ts';
 import { Mailer } from './integrations/mail.ts';
 import { routes as orgRoutes } from './org/routes.ts';
-import { platformRoutes } from './platform/routes.ts';
+import { platformRoutes, signUpRoutes } from './platform/routes.ts';
+import { StarterData } from './core/starter.ts';
+import { contributeWaitlistStarter } from './waitlist/starter.ts';
+import { contributeCashStarter } from './cash/starter.ts';
 import { TenantDirectory } from './platform/tenants.ts';
 
 export interface Brigade {
@@ -158,6 +161,10 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
   defineOrgLimits(limits);
   defineIdentityLimits(limits);
   defineWaitlistLimits(limits);
+  // A new business's starter data, each module giving its own part.
+  const starter = new StarterData();
+  contributeWaitlistStarter(starter);
+  contributeCashStarter(starter);
   const publicUrl = new URL(config.PUBLIC_URL ?? `http://localhost:${config.PORT}`);
   const tenantUrl = (slug: string) => `${publicUrl.protocol}//${slug}.${publicUrl.host}`;
   const sessions: identity.SessionRowCache = new SessionCache(config.SESSION_CACHE_SECONDS * 1000);
@@ -193,7 +200,7 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
     return csrf.generate(this.request, this, opts.userInfo);
   });
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 }) : null;
-  registerLifecycleJobs({ jobs, mailer, tenantUrl });
+  registerLifecycleJobs({ jobs, mailer, tenantUrl, forgetTenants: () => tenants.forget() });
   /** The requests per 15 minutes a request counts against, or null when it is not counted. */
   const planLimitOf = (req: FastifyRequest): number | null => {
     const access = req.routeOptions.config.brigade?.access;
@@ -333,7 +340,8 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
     ...notificationRoutes,
     ...inFeature('cash', cashRoutes({ jobs, mailer, tenantUrl })),
     ...inFeature('waitlist', waitlistRoutes({ jobs, realtime, messages: guestMessages, tenantUrl })),
-    ...platformRoutes({ limits, jobs, mailer, tenantUrl }),
+    ...platformRoutes({ limits, jobs, mailer, tenantUrl, forgetTenants: () => tenants.forget() }),
+    ...signUpRoutes({ jobs, mailer, starter, log, publicUrl: publicUrl.origin, tenantUrl }),
   ];
   registerRoutes(app, specs, {
     db,

@@ -17,7 +17,10 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject) {
   // The browser tests drive the built app, so it is built from the sources under test first (about a second).
-  await build({ configFile: fileURLToPath(new URL('../web/vite.config.ts', import.meta.url)), logLevel: 'warn' });
+  // BRIGADE_TEST_NO_WEB_BUILD=1 leaves web/dist alone, for API-only runs next to someone's browser tests.
+  if (!process.env.BRIGADE_TEST_NO_WEB_BUILD) {
+    await build({ configFile: fileURLToPath(new URL('../web/vite.config.ts', import.meta.url)), logLevel: 'warn' });
+  }
   const url = process.env.DATABASE_URL;
   if (!url) {
     project.provide('pgTemplate', null);

@@ -6,6 +6,7 @@ import { idParams } from '../core/schemas.ts';
 import type { Jobs } from '../core/jobs.ts';
 import type { SessionCookies } from './cookies.ts';
 import * as s from './schemas.ts';
+import { PLATFORM_ROLE_PERMISSIONS } from './permissions.ts';
 import * as service from './service.ts';
 
 const tags = ['auth'];
@@ -541,6 +542,38 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
           csrf_token: reply.generateCsrf({ userInfo: r.session.sessionId }),
           ...(r.recoveryCodes ? { recovery_codes: r.recoveryCodes } : {}),
         };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/platform/auth/session',
+      summary: 'Who the signed-in operator is, their role and permissions, and a CSRF token for changes',
+      tags: ['platform'],
+      access: 'platform',
+      permission: 'platform.tenants.read',
+      response: z.object({ user_id: z.uuid(), email: z.string(), role: z.string(), permissions: z.array(z.string()), csrf_token: z.string() }),
+      handler: async ({ principal, reply }) => ({
+        user_id: principal.userId,
+        email: principal.label,
+        role: principal.role,
+        permissions: [...PLATFORM_ROLE_PERMISSIONS[principal.role]],
+        csrf_token: reply.generateCsrf({ userInfo: principal.sessionId }),
+      }),
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/platform/auth/sign-out',
+      summary: 'End the operator’s platform session',
+      tags: ['platform'],
+      access: 'platform',
+      permission: 'platform.tenants.read',
+      status: 204,
+      response: z.null(),
+      handler: async ({ tx, principal, reply, audit }) => {
+        await tx.query(`UPDATE platform_sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, [principal.sessionId]);
+        cookies.clear(reply, cookies.platform);
+        await audit({ action: 'platform.signed_out', resourceType: 'platform_user', resourceId: principal.userId });
+        return null;
       },
     }),
   ];

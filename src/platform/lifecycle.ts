@@ -38,6 +38,17 @@ export interface LifecycleDeps {
   jobs: Jobs;
   mailer: Mailer;
   tenantUrl(slug: string): string;
+  /**
+   * Drops this instance's cached copy of the tenants right after a change commits, so the next request sees it;
+   * other instances hear the NOTIFY sent with the change.
+   */
+  forgetTenants(): void;
+}
+
+/** Tells every instance a tenant changed (status, plan, overrides), with the transaction that changes it. */
+export async function announceTenantChange(tx: PlatformTx, deps: Pick<LifecycleDeps, 'forgetTenants'>, tenantId: string): Promise<void> {
+  await tx.query(`SELECT pg_notify($1, $2)`, [TENANTS_CHANNEL, tenantId]);
+  tx.afterCommit(() => deps.forgetTenants());
 }
 
 interface TenantRow {
@@ -94,7 +105,7 @@ export async function transition(
   await writeTenantAuditFromPlatform(tx, tenantId, meta, { action: `tenant.${to}`, resourceType: 'tenant', resourceId: tenantId, risk, changes });
 
   if (to === 'cancelled') await startExportWindow(tx, deps, t);
-  await tx.query(`SELECT pg_notify($1, $2)`, [TENANTS_CHANNEL, tenantId]);
+  await announceTenantChange(tx, deps, tenantId);
   if (!['trial', 'active', 'past_due'].includes(to)) {
     // Every session and socket of the business ends its live work now, on every instance.
     await tx.query(`SELECT pg_notify('brigade_auth', $1)`, [JSON.stringify({ tenant: tenantId })]);
@@ -173,7 +184,7 @@ export async function purge(tx: PlatformTx, deps: LifecycleDeps, tenantId: strin
     risk: 'critical',
     changes: { rows_removed: r!.rows },
   });
-  await tx.query(`SELECT pg_notify($1, $2)`, [TENANTS_CHANNEL, tenantId]);
+  await announceTenantChange(tx, deps, tenantId);
   return r!.rows;
 }
 

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, testApp, type Client, type TestApp } from '../../test/harness.ts';
 import { startMailCatcher, type MailCatcher } from '../../test/mail.ts';
-import { TENANT_ROLES, type TenantRole } from '../identity/permissions.ts';
 import { createRegister } from '../cash/service.ts';
 import type { SeededTenant } from './demo.ts';
 
@@ -345,21 +344,71 @@ describe('plans, limits and feature flags', () => {
   });
 });
 
-describe('platform routes', () => {
-  it('are refused to every tenant role, on the business’s address and on the bare one', async () => {
-    const biz = await t.tenant();
-    const platformRoutes = t.app.brigade.routes.filter((r) => r.access === 'platform');
-    expect(platformRoutes.length).toBeGreaterThan(6);
-    for (const role of TENANT_ROLES as readonly TenantRole[]) {
-      const c = await t.as(biz, role);
-      for (const spec of platformRoutes) {
-        const url = spec.url.replace(':id', biz.id);
-        for (const client of [c, c.onHost('localhost')]) {
-          const r = await client.request(spec.method, url, spec.example ?? (spec.method === 'GET' ? undefined : {}));
-          expect(r.statusCode, `${role} ${spec.method} ${url}`).toBe(401);
-        }
-      }
-    }
-    expect(await statusOf(biz.id)).toBe('active');
+describe('self-service sign-up', () => {
+  it('a bar signs up, confirms its email, and opens on a trial with its template’s features and starter data', async () => {
+    const visitor = t.anonymous(null);
+    const slug = `corner-bar-${Date.now().toString(36)}`;
+    expect((await visitor.get(`/api/v1/sign-up/slug-availability?slug=${slug}`)).json()).toEqual({ slug, available: true });
+    const r = await visitor.post('/api/v1/sign-up', { business_name: 'Corner Bar', slug, email: 'Mo@Corner.example', template: 'bar', time_zone: 'Europe/Dublin' });
+    expect(r.statusCode, r.body).toBe(202);
+    // Nothing exists until the address is proved.
+    expect(await t.db.admin(`SELECT id FROM tenants WHERE slug = $1`, [slug])).toEqual([]);
+
+    const message = await mail.next((m) => m.to.includes('mo@corner.example'));
+    expect(message.subject).toBe('Confirm your email to open Corner Bar on Brigade');
+    const token = /http:\/\/localhost:3000\/sign-up\/verify#(bsu_[A-Za-z0-9_-]+)/.exec(message.text)![1]!;
+
+    const weak = await visitor.post('/api/v1/sign-up/verify', { token, name: 'Mo', password: 'password' });
+    expect(weak.statusCode).toBe(400);
+    expect(weak.json().errors[0].field).toBe('body.password');
+    const done = await visitor.post('/api/v1/sign-up/verify', { token, name: 'Mo Owner', password: 'a long and fresh passphrase' });
+    expect(done.statusCode, done.body).toBe(201);
+    expect(done.json()).toMatchObject({ slug, sign_in_url: `http://${slug}.localhost:3000/sign-in`, starter_data: ['waitlist', 'cash'] });
+    const id = done.json().tenant_id as string;
+
+    const [tenant] = await t.db.admin(`SELECT status, plan, feature_overrides, time_zone FROM tenants WHERE id = $1`, [id]);
+    expect(tenant).toEqual({ status: 'trial', plan: 'professional', feature_overrides: { ordering: false }, time_zone: 'Europe/Dublin' });
+    const owner = new (admin.constructor as typeof Client)(t.app, `${slug}.localhost`);
+    await owner.signIn('mo@corner.example', 'a long and fresh passphrase');
+    const queues = (await owner.get('/api/v1/waitlist/queues')).json().items;
+    expect(queues.map((q: { name: string }) => q.name)).toEqual(['Tables']);
+    expect((await owner.get('/api/v1/cash/registers')).json().items.map((x: { name: string }) => x.name)).toEqual(['Bar till']);
+    expect((await owner.get('/api/v1/locations')).json().items).toEqual([expect.objectContaining({ name: 'Corner Bar', time_zone: 'Europe/Dublin' })]);
+    const [trialJob] = await t.db.admin(`SELECT count(*)::int AS n FROM jobs WHERE tenant_id = $1 AND kind = 'platform.trial_end'`, [id]);
+    expect(trialJob).toEqual({ n: 1 });
+    expect(await t.db.admin(`SELECT action FROM platform_audit_log WHERE target_tenant_id = $1`, [id])).toEqual([{ action: 'tenant.signed_up' }]);
+
+    // The link works once; the address is now taken.
+    expect((await visitor.post('/api/v1/sign-up/verify', { token, name: 'Mo', password: 'a long and fresh passphrase' })).json().code).toBe('sign_up_link_invalid');
+    const again = await visitor.post('/api/v1/sign-up', { business_name: 'Other', slug, email: 'x@example.com' });
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toMatchObject({ code: 'slug_taken', errors: [{ field: 'body.slug' }] });
+  });
+
+  it('a café starts without the waitlist (its template leaves it off) but with its register', async () => {
+    const visitor = t.anonymous(null);
+    const slug = `little-cafe-${Date.now().toString(36)}`;
+    expect((await visitor.post('/api/v1/sign-up', { business_name: 'Little Café', slug, email: 'lea@cafe.example', template: 'cafe' })).statusCode).toBe(202);
+    const token = /verify#(bsu_[A-Za-z0-9_-]+)/.exec((await mail.next((m) => m.to.includes('lea@cafe.example'))).text)![1]!;
+    const done = await visitor.post('/api/v1/sign-up/verify', { token, name: 'Léa', password: 'a long and fresh passphrase' });
+    expect(done.json().starter_data).toEqual(['cash']);
+    const owner = new (admin.constructor as typeof Client)(t.app, `${slug}.localhost`);
+    await owner.signIn('lea@cafe.example', 'a long and fresh passphrase');
+    expect((await owner.get('/api/v1/waitlist/queues')).json().code).toBe('feature_disabled');
+    expect((await owner.get('/api/v1/cash/registers')).json().items).toHaveLength(1);
+  });
+});
+
+describe('the operator’s session', () => {
+  it('says who is signed in and gives a CSRF token; signing out ends it', async () => {
+    const op = await t.platformAdmin();
+    const s = await op.get('/api/v1/platform/auth/session');
+    expect(s.statusCode, s.body).toBe(200);
+    expect(s.json()).toMatchObject({ role: 'platform_admin', email: expect.stringMatching(/@brigade\.test$/), csrf_token: expect.any(String) });
+    expect(s.json().permissions).toContain('platform.tenants.manage');
+    const out = await op.post('/api/v1/platform/auth/sign-out');
+    expect(out.statusCode, out.body).toBe(204);
+    expect((await op.get('/api/v1/platform/auth/session')).statusCode).toBe(401);
+    expect((await op.get('/api/v1/platform/tenants')).statusCode).toBe(401);
   });
 });

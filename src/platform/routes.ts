@@ -8,10 +8,11 @@ import { AppError, errors } from '../core/errors.ts';
 import { route, type RouteSpec } from '../core/http.ts';
 import { email, idParams, instant, MAX_PAGE, text, timeZone, uuid } from '../core/schemas.ts';
 import { fullExport } from './export.ts';
-import { JOB_INVITE_OWNER, JOB_TRIAL_END, TENANT_STATUSES, TRIAL_DAYS, transition, type LifecycleDeps } from './lifecycle.ts';
+import { announceTenantChange, JOB_INVITE_OWNER, JOB_TRIAL_END, TENANT_STATUSES, TRIAL_DAYS, transition, type LifecycleDeps } from './lifecycle.ts';
 import { entitlementsOf, FEATURES, LIMITS, PLAN_CODES } from './plans.ts';
 import * as service from './service.ts';
-import { TENANTS_CHANNEL } from './tenants.ts';
+import { completeSignUp, startSignUp, type SignUpDeps } from './signup.ts';
+import { TEMPLATE_CODES } from './templates.ts';
 
 const tags = ['platform'];
 const slug = z
@@ -269,7 +270,7 @@ export function platformRoutes(deps: PlatformRouteDeps): RouteSpec[] {
           );
         }
         await tx.query(`UPDATE tenants SET plan = $2, version = version + 1, updated_at = now() WHERE id = $1`, [params.id, body.plan]);
-        await tx.query(`SELECT pg_notify($1, $2)`, [TENANTS_CHANNEL, params.id]);
+        await announceTenantChange(tx, deps, params.id);
         const changes = { from: t.plan, to: body.plan };
         await audit({ action: 'tenant.plan_changed', resourceType: 'tenant', resourceId: params.id, targetTenantId: params.id, risk: 'high', changes });
         await writeTenantAuditFromPlatform(tx, params.id, { ip: null, userAgent: null, requestId: null }, { action: 'tenant.plan_changed', resourceType: 'tenant', resourceId: params.id, risk: 'high', changes });
@@ -301,7 +302,7 @@ export function platformRoutes(deps: PlatformRouteDeps): RouteSpec[] {
           JSON.stringify(body.features),
           JSON.stringify(body.limits),
         ]);
-        await tx.query(`SELECT pg_notify($1, $2)`, [TENANTS_CHANNEL, params.id]);
+        await announceTenantChange(tx, deps, params.id);
         const changes = { before: { features: t.feature_overrides, limits: t.limit_overrides }, after: { features: body.features, limits: body.limits } };
         await audit({ action: 'tenant.overrides_changed', resourceType: 'tenant', resourceId: params.id, targetTenantId: params.id, risk: 'high', changes });
         await writeTenantAuditFromPlatform(tx, params.id, { ip: null, userAgent: null, requestId: null }, {
@@ -347,6 +348,61 @@ export function platformRoutes(deps: PlatformRouteDeps): RouteSpec[] {
         reply.header('content-disposition', `attachment; filename="${tenant.slug}-export.json"`);
         return fullExport(tx, tenant);
       },
+    }),
+  ];
+}
+
+/** Self-service sign-up, on the platform's own address: no business and no credential exist yet. */
+export function signUpRoutes(deps: SignUpDeps): RouteSpec[] {
+  return [
+    route({
+      method: 'GET',
+      url: '/api/v1/sign-up/slug-availability',
+      summary: 'Whether an address is free for a new business',
+      tags: ['sign-up'],
+      access: 'platform_public',
+      query: z.strictObject({ slug }),
+      response: z.object({ slug: z.string(), available: z.boolean() }),
+      rateLimit: { max: 60, timeWindow: 60_000, by: 'ip' },
+      handler: async ({ tx, query }) => ({ slug: query.slug, available: await service.slugAvailable(tx, query.slug) }),
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/sign-up',
+      summary: 'Start a new business: mails a link that confirms the owner’s address',
+      tags: ['sign-up'],
+      access: 'platform_public',
+      status: 202,
+      body: z.strictObject({
+        business_name: text(200),
+        slug,
+        email,
+        template: z.enum(TEMPLATE_CODES).default('restaurant'),
+        time_zone: timeZone.default('UTC'),
+      }),
+      example: { business_name: 'Harbour Grill', slug: 'harbour-grill', email: 'owner@harbour.example', template: 'restaurant', time_zone: 'Europe/Dublin' },
+      response: z.object({ email: z.string() }),
+      rateLimit: { max: 5, timeWindow: 60 * 60_000, by: 'ip' },
+      handler: async ({ tx, body, audit }) => {
+        await startSignUp(tx, deps, body);
+        await audit({ action: 'platform.sign_up_started', resourceType: 'sign_up', risk: 'low', changes: { slug: body.slug, email: body.email, template: body.template } });
+        return { email: body.email };
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/sign-up/verify',
+      summary: 'Confirm the address with the mailed link and choose the owner’s password: the business opens on a trial',
+      tags: ['sign-up'],
+      access: 'platform_public',
+      status: 201,
+      body: z.strictObject({ token: z.string().min(10).max(200), name: text(120), password: z.string().max(128) }),
+      example: { token: 'bsu_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', name: 'Ines Owner', password: 'a long and fresh passphrase' },
+      response: z.object({ tenant_id: uuid, slug: z.string(), sign_in_url: z.string(), starter_data: z.array(z.string()) }),
+      rateLimit: { max: 20, timeWindow: 15 * 60_000, by: 'ip' },
+      noIdempotency: 'the body carries a password',
+      noAudit: 'completeSignUp writes the platform record and the new business’s own first record',
+      handler: ({ tx, body, meta }) => completeSignUp(tx, deps, meta, body),
     }),
   ];
 }

@@ -774,12 +774,13 @@ export async function purgeExpired(tx: TenantTx): Promise<{ entries: number; eve
 // ---------------------------------------------------------------- starter data
 
 /** A new business's first queue: open, the defaults of a casual dining room. */
-export async function createStarterQueue(tx: TenantTx, locationId: string): Promise<string> {
+export async function createStarterQueue(tx: TenantTx, locationId: string, name = 'Dining room'): Promise<string> {
   const id = uuidv7();
-  await tx.query(`INSERT INTO waitlist_queues (tenant_id, id, location_id, name, description) VALUES ($1, $2, $3, 'Dining room', 'Tables for walk-in guests')`, [
+  await tx.query(`INSERT INTO waitlist_queues (tenant_id, id, location_id, name, description) VALUES ($1, $2, $3, $4, 'Tables for walk-in guests')`, [
     tx.tenantId,
     id,
     locationId,
+    name,
   ]);
   return id;
 }
