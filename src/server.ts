@@ -44,6 +44,7 @@ import { Mailer } from './integrations/mail.ts';
 import { routes as orgRoutes } from './org/routes.ts';
 import { platformRoutes, signUpRoutes } from './platform/routes.ts';
 import { StarterData } from './core/starter.ts';
+import { UsageMeter } from './core/meter.ts';
 import { contributeWaitlistStarter } from './waitlist/starter.ts';
 import { contributeCashStarter } from './cash/starter.ts';
 import { TenantDirectory } from './platform/tenants.ts';
@@ -56,6 +57,7 @@ export interface Brigade {
   mailer: Mailer;
   tenants: TenantDirectory;
   realtime: Realtime;
+  meter: UsageMeter;
   routes: RouteSpec[];
 }
 
@@ -162,6 +164,7 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
   defineIdentityLimits(limits);
   defineWaitlistLimits(limits);
   // A new business's starter data, each module giving its own part.
+  const meter = new UsageMeter(db, log);
   const starter = new StarterData();
   contributeWaitlistStarter(starter);
   contributeCashStarter(starter);
@@ -340,7 +343,7 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
     ...notificationRoutes,
     ...inFeature('cash', cashRoutes({ jobs, mailer, tenantUrl })),
     ...inFeature('waitlist', waitlistRoutes({ jobs, realtime, messages: guestMessages, tenantUrl })),
-    ...platformRoutes({ limits, jobs, mailer, tenantUrl, forgetTenants: () => tenants.forget() }),
+    ...platformRoutes({ limits, sessions, jobs, mailer, tenantUrl, forgetTenants: () => tenants.forget() }),
     ...signUpRoutes({ jobs, mailer, starter, log, publicUrl: publicUrl.origin, tenantUrl }),
   ];
   registerRoutes(app, specs, {
@@ -352,16 +355,19 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
     },
     csrfCheck: async (req) => csrf.check(req, req.principal?.sessionId ?? req.platformPrincipal?.sessionId ?? ''),
     limits,
+    meter,
   });
   await realtime.register(app, { hostTenant: (req) => req.hostTenant, principal: resolvePrincipal });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.decorate('brigade', { config, db, jobs, mailer, tenants, sessions, realtime, routes: specs });
+  app.decorate('brigade', { config, db, jobs, mailer, tenants, sessions, realtime, meter, routes: specs });
   app.addHook('onReady', async () => {
     await realtime.start();
+    meter.start();
     if (opts.startJobs !== false) await jobs.start();
   });
   app.addHook('onClose', async () => {
+    await meter.stop();
     await jobs.stop();
     await realtime.stop();
     await sessions.close();

@@ -80,14 +80,15 @@ async function populate(tenant: SeededTenant) {
     await tx.query(`INSERT INTO realtime_events (tenant_id, channel, type, data) VALUES ($1, $2, 'entry.changed', '{}')`, [tenant.id, `queue:${queue}`]);
     await tx.query(`INSERT INTO usage_daily (tenant_id, day, metric, value) VALUES ($1, current_date, 'messages_sent', 1)`, [tenant.id]);
   });
-  // A cancelled business's export link: written by the cancellation, on the platform path.
-  await t.app.brigade.db.withPlatform(SYSTEM, (tx) =>
-    tx.query(`INSERT INTO tenant_exports (tenant_id, id, token_hash, expires_at) VALUES ($1, $2, sha256(convert_to($3, 'UTF8')), now() + interval '30 days')`, [
+  // Written on the platform path: a cancelled business's export link, and the usage meter's active people.
+  await t.app.brigade.db.withPlatform(SYSTEM, async (tx) => {
+    await tx.query(`INSERT INTO tenant_exports (tenant_id, id, token_hash, expires_at) VALUES ($1, $2, sha256(convert_to($3, 'UTF8')), now() + interval '30 days')`, [
       tenant.id,
       randomUUID(),
       randomUUID(),
-    ]),
-  );
+    ]);
+    await tx.query(`INSERT INTO usage_active_users (tenant_id, day, user_id) VALUES ($1, current_date, $2) ON CONFLICT DO NOTHING`, [tenant.id, tenant.users.owner]);
+  });
 }
 
 async function rowsPerTenant(): Promise<Map<string, Map<string, number>>> {

@@ -60,6 +60,17 @@ export class LimitCounters {
 }
 
 export const entitlementErrors = {
+  dailyCallsUsed: (used: number, allowed: number) => {
+    const midnight = new Date();
+    midnight.setUTCHours(24, 0, 0, 0);
+    const retry = Math.max(1, Math.ceil((midnight.getTime() - Date.now()) / 1000));
+    return new AppError(429, 'limit_exceeded', `This business's plan allows ${allowed} API calls a day; they are used up until midnight UTC.`, [], {
+      limit: 'api_calls_per_day',
+      used,
+      allowed,
+      retry_after_seconds: retry,
+    }, { 'retry-after': String(retry) });
+  },
   featureDisabled: (feature: string) =>
     new AppError(403, 'feature_disabled', `The ${feature} feature is not part of this business's plan, or is switched off for it.`, [], { feature }),
   limitExceeded: (limit: string, used: number, allowed: number) =>

@@ -194,11 +194,22 @@ export interface RegisterDeps {
   resolvers: Resolvers;
   csrfCheck(req: FastifyRequest, reply: FastifyReply): Promise<void>;
   limits: LimitCounters;
+  /** Counts each business's API calls and active people per day. */
+  meter: { count(tenantId: string, userId: string | null): void; callsToday(tenantId: string): number };
 }
 
 /** Registers module routes on Fastify with the request path of ARCHITECTURE.md. */
 export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: RegisterDeps): void {
   const { db, resolvers } = deps;
+  /** Counts the call, or refuses it when the business has used its API calls for the day. */
+  const meteredCall = (tenant: HostTenant, userId: string | null) => {
+    const allowed = tenant.entitlements.limits.api_calls_per_day;
+    if (allowed !== null && allowed !== undefined) {
+      const used = deps.meter.callsToday(tenant.id);
+      if (used >= allowed) throw entitlementErrors.dailyCallsUsed(used, allowed);
+    }
+    deps.meter.count(tenant.id, userId);
+  };
   for (const spec of specs) {
     const onRequest = async (req: FastifyRequest, reply: FastifyReply) => {
       if (spec.access === 'none' || spec.access === 'platform_public') return;
@@ -215,6 +226,7 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: R
         if (!host) throw errors.tenantNotFound();
         if (!LIVE_TENANT.has(host.status) && !(spec.whenCancelled && host.status === 'cancelled')) throw errors.tenantSuspended();
         if (spec.feature && !hasFeature(host.entitlements, spec.feature)) throw entitlementErrors.featureDisabled(spec.feature);
+        meteredCall(host, null);
         return;
       }
       const principal = await resolvers.principal(req);
@@ -229,6 +241,7 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: R
       if (principal.viaCookie && !SAFE.has(req.method) && !spec.noCsrf) await deps.csrfCheck(req, reply);
       if (!principal.has(spec.permission)) throw errors.forbidden(spec.permission);
       if (spec.feature && !hasFeature(tenant.entitlements, spec.feature)) throw entitlementErrors.featureDisabled(spec.feature);
+      meteredCall(tenant, principal.userId);
     };
 
     const handler = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {

@@ -211,8 +211,11 @@ describe('the lifecycle', () => {
     const left = await rowsOf(biz.id);
     expect(Object.keys(left).length, JSON.stringify(left)).toBeGreaterThan(15);
     expect(Object.entries(left).filter(([, n]) => n > 0)).toEqual([]);
-    // The other business is untouched, and the platform keeps the record of what happened.
-    expect(await rowsOf(other.id)).toEqual(otherRows);
+    // The other business is untouched (but for the meter counting the call made on its address), and the platform
+    // keeps the record of what happened.
+    const { usage_daily: _u, usage_active_users: _a, ...otherNow } = await rowsOf(other.id);
+    const { usage_daily: _ub, usage_active_users: _ab, ...otherBefore } = otherRows;
+    expect(otherNow).toEqual(otherBefore);
     const [purged] = await t.db.admin(`SELECT (changes->>'rows_removed')::int AS n FROM platform_audit_log WHERE target_tenant_id = $1 AND action = 'tenant.purged'`, [biz.id]);
     expect(purged!.n).toBeGreaterThan(20);
     expect((await t.anonymous(biz).get(link![1]!)).statusCode).toBe(404);
@@ -410,5 +413,63 @@ describe('the operator’s session', () => {
     expect(out.statusCode, out.body).toBe(204);
     expect((await op.get('/api/v1/platform/auth/session')).statusCode).toBe(401);
     expect((await op.get('/api/v1/platform/tenants')).statusCode).toBe(401);
+  });
+});
+
+describe('usage metering', () => {
+  it('counts API calls and active people per day; past the daily API calls the plan allows, calls are refused', async () => {
+    const shop = await t.tenant();
+    const o = await t.as(shop, 'owner');
+    const m = await t.as(shop, 'manager');
+    for (let i = 0; i < 3; i++) await m.get('/api/v1/locations');
+    await t.app.brigade.meter.flush();
+    const usage = (await o.get('/api/v1/usage')).json();
+    const today = new Date().toISOString().slice(0, 10);
+    const metric = (name: string) => usage.daily_usage.find((d: { day: string; metric: string }) => d.day === today && d.metric === name)?.value;
+    // Sign-ins are anonymous calls; the three reads, the owner's sign-in check and more are counted.
+    expect(metric('api_calls')).toBeGreaterThanOrEqual(5);
+    expect(metric('active_users')).toBe(1);
+    expect(usage.usage.api_calls_per_day).toBe(metric('api_calls'));
+
+    await overrides(shop.id, { limits: { api_calls_per_day: usage.usage.api_calls_per_day + 3 } });
+    const seen = [];
+    for (let i = 0; i < 6; i++) seen.push((await m.get('/api/v1/locations')).statusCode);
+    expect(seen.filter((s) => s === 429).length).toBeGreaterThanOrEqual(2);
+    const refused = await m.get('/api/v1/locations');
+    expect(refused.json()).toMatchObject({ code: 'limit_exceeded', limit: 'api_calls_per_day' });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    // The operator sees the same numbers.
+    const detail = (await admin.get(`/api/v1/platform/tenants/${shop.id}`)).json();
+    expect(detail.daily_usage.some((d: { metric: string }) => d.metric === 'active_users')).toBe(true);
+  });
+});
+
+describe('the operator’s overview and tools', () => {
+  it('the dashboard counts tenants by status and plan; the platform log lists what was done, by tenant', async () => {
+    const biz = await t.tenant();
+    await move(biz.id, 'past_due', 'card declined');
+    const d = (await admin.get('/api/v1/platform/dashboard')).json();
+    expect(d.tenants_by_status.past_due).toBeGreaterThanOrEqual(1);
+    expect(d.tenants_by_plan.enterprise).toBeGreaterThanOrEqual(1);
+    expect(d.growth.at(-1)).toMatchObject({ month: new Date().toISOString().slice(0, 7), created: expect.any(Number) });
+    const log = (await admin.get(`/api/v1/platform/audit?tenant_id=${biz.id}`)).json();
+    expect(log.items.map((i: { action: string }) => i.action)).toEqual(['tenant.past_due', 'tenant.created']);
+    expect(log.items[0].changes).toMatchObject({ reason: 'card declined' });
+  });
+
+  it('signs one person out everywhere, or disables them, recorded in both logs', async () => {
+    const biz = await t.tenant();
+    const staff = await t.as(biz, 'staff');
+    const r = await admin.post(`/api/v1/platform/tenants/${biz.id}/people/sign-out`, { user_id: biz.users.staff, reason: 'phone stolen', disable: true });
+    expect(r.statusCode, r.body).toBe(200);
+    expect(r.json()).toEqual({ sessions_ended: 1, disabled: true });
+    expect((await staff.get('/api/v1/auth/session')).statusCode).toBe(401);
+    const again = await t.anonymous(biz).post('/api/v1/auth/sign-in', { email: `staff@${biz.slug}.brigade.test`, password: PASSWORD });
+    expect(again.statusCode).toBe(401);
+    expect(await t.db.admin(`SELECT action FROM audit_log WHERE tenant_id = $1 AND resource_id = $2`, [biz.id, biz.users.staff])).toContainEqual({ action: 'identity.user.disabled_by_platform' });
+    expect(await t.db.admin(`SELECT action FROM platform_audit_log WHERE target_tenant_id = $1 AND resource_id = $2`, [biz.id, biz.users.staff])).toEqual([{ action: 'tenant.person_disabled' }]);
+    // Someone of another business is not found through this one.
+    const other = await t.tenant();
+    expect((await admin.post(`/api/v1/platform/tenants/${biz.id}/people/sign-out`, { user_id: other.users.staff, reason: 'x' })).statusCode).toBe(404);
   });
 });

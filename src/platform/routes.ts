@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import { writeTenantAuditFromPlatform } from '../core/audit.ts';
+import { writeAudit, writePlatformAudit, writeTenantAuditFromPlatform } from '../core/audit.ts';
 import type { PlatformTx } from '../core/db/tx.ts';
 import type { Entitlements, LimitCounters } from '../core/entitlements.ts';
 import { AppError, errors } from '../core/errors.ts';
@@ -10,6 +10,7 @@ import { email, idParams, instant, MAX_PAGE, text, timeZone, uuid } from '../cor
 import { fullExport } from './export.ts';
 import { announceTenantChange, JOB_INVITE_OWNER, JOB_TRIAL_END, TENANT_STATUSES, TRIAL_DAYS, transition, type LifecycleDeps } from './lifecycle.ts';
 import { entitlementsOf, FEATURES, LIMITS, PLAN_CODES } from './plans.ts';
+import { revokeUserSessions, type SessionRowCache } from '../identity/service.ts';
 import * as service from './service.ts';
 import { completeSignUp, startSignUp, type SignUpDeps } from './signup.ts';
 import { TEMPLATE_CODES } from './templates.ts';
@@ -65,13 +66,15 @@ const toWire = (e: Entitlements) => ({ plan: e.plan, features: [...e.features], 
 
 export interface PlatformRouteDeps extends LifecycleDeps {
   limits: LimitCounters;
+  sessions: SessionRowCache;
 }
 
 export function platformRoutes(deps: PlatformRouteDeps): RouteSpec[] {
   const { limits } = deps;
 
   /** Usage of every counted limit, read as the tenant itself (row-level security on) so it counts only its rows. */
-  const usageOf = (tx: PlatformTx, tenantId: string) => tx.asTenant(tenantId, (ttx) => limits.usage(ttx));
+  const usageOf = (tx: PlatformTx, tenantId: string) =>
+    tx.asTenant(tenantId, async (ttx) => ({ ...(await limits.usage(ttx)), api_calls_per_day: await service.apiCallsToday(ttx, tenantId) }));
 
   const detail = async (tx: Parameters<typeof service.tenantRecord>[0], id: string) => {
     const t = await service.tenantRecord(tx, id);
@@ -256,9 +259,10 @@ export function platformRoutes(deps: PlatformRouteDeps): RouteSpec[] {
         if (body.version !== undefined && body.version !== t.version) throw errors.staleVersion();
         const [plan] = (await service.plans(tx)).filter((p) => p.code === body.plan);
         const next = entitlementsOf(plan!, { features: t.feature_overrides, limits: t.limit_overrides });
+        // What the business holds (not today's API calls, which start again tomorrow).
         const usage = await usageOf(tx, params.id);
         const over = Object.entries(usage)
-          .filter(([limit, used]) => next.limits[limit] !== null && next.limits[limit] !== undefined && used > next.limits[limit]!)
+          .filter(([limit, used]) => limits.has(limit) && next.limits[limit] !== null && next.limits[limit] !== undefined && used > next.limits[limit]!)
           .map(([limit, used]) => ({ limit, used, allowed: next.limits[limit]! }));
         if (over.length > 0) {
           throw new AppError(
@@ -317,6 +321,95 @@ export function platformRoutes(deps: PlatformRouteDeps): RouteSpec[] {
     }),
     route({
       method: 'GET',
+      url: '/api/v1/platform/dashboard',
+      summary: 'Tenants by status and plan, sign-ups per month, active people and API calls',
+      tags,
+      access: 'platform',
+      permission: 'platform.tenants.read',
+      response: z.object({
+        tenants_by_status: z.record(z.string(), z.number()),
+        tenants_by_plan: z.record(z.string(), z.number()),
+        growth: z.array(z.object({ month: z.string(), created: z.number() })),
+        active_users: z.object({ today: z.number(), last_7_days: z.number() }),
+        api_calls: z.object({ today: z.number(), last_7_days: z.number() }),
+      }),
+      handler: ({ tx }) => service.dashboard(tx),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/platform/audit',
+      summary: 'The platform audit log, newest first, by tenant or action',
+      tags,
+      access: 'platform',
+      permission: 'platform.audit.read',
+      query: z.strictObject({
+        tenant_id: uuid.optional(),
+        action: z.string().max(100).optional(),
+        limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(50),
+        cursor: uuid.optional(),
+      }),
+      response: z.object({
+        items: z.array(
+          z.object({
+            id: uuid,
+            at: instant,
+            actor_label: z.string(),
+            action: z.string(),
+            target_tenant_id: uuid.nullable(),
+            resource_type: z.string(),
+            resource_id: z.string().nullable(),
+            risk: z.string(),
+            ip: z.string().nullable(),
+            changes: z.unknown(),
+          }),
+        ),
+        next_cursor: uuid.nullable(),
+      }),
+      handler: ({ tx, query }) => service.platformAudit(tx, query),
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/platform/tenants/:id/people/sign-out',
+      summary: 'End every session of one person of a business (a stolen phone, a compromised account)',
+      tags,
+      access: 'platform',
+      permission: 'platform.tenants.manage',
+      params: idParams,
+      resource: 'tenant',
+      body: z.strictObject({ user_id: uuid, reason: text(500), disable: z.boolean().default(false) }),
+      example: { user_id: '01900000-0000-7000-8000-000000000000', reason: 'phone stolen', disable: false },
+      response: z.object({ sessions_ended: z.number(), disabled: z.boolean() }),
+      noAudit: 'written to both logs below',
+      handler: async ({ tx, params, body, meta }) => {
+        const t = await service.tenantRecord(tx, params.id);
+        if (!t) throw errors.notFound('tenant');
+        const ended = await tx.asTenant(params.id, async (ttx) => {
+          const [u] = await ttx.query<{ id: string }>(`SELECT id FROM users WHERE tenant_id = $1 AND id = $2`, [params.id, body.user_id]);
+          if (!u) throw errors.notFound('person');
+          if (body.disable) await ttx.query(`UPDATE users SET status = 'disabled', version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [params.id, body.user_id]);
+          const n = await revokeUserSessions(ttx, deps.sessions, body.user_id);
+          await writeAudit(ttx, meta, {
+            action: body.disable ? 'identity.user.disabled_by_platform' : 'identity.user.signed_out_by_platform',
+            resourceType: 'user',
+            resourceId: body.user_id,
+            risk: 'high',
+            changes: { reason: body.reason, sessions_ended: n },
+          });
+          return n;
+        });
+        await writePlatformAudit(tx, meta, {
+          action: body.disable ? 'tenant.person_disabled' : 'tenant.person_signed_out',
+          resourceType: 'user',
+          resourceId: body.user_id,
+          targetTenantId: params.id,
+          risk: 'high',
+          changes: { reason: body.reason, sessions_ended: ended },
+        });
+        return { sessions_ended: ended, disabled: body.disable };
+      },
+    }),
+    route({
+      method: 'GET',
       url: '/api/v1/usage',
       summary: 'The business’s plan, its limits and how much of each it uses, with daily usage for 30 days',
       tags: ['business'],
@@ -325,7 +418,7 @@ export function platformRoutes(deps: PlatformRouteDeps): RouteSpec[] {
       response: z.object({ entitlements, usage: z.record(z.string(), z.number()), daily_usage: z.array(z.object({ day: z.string(), metric: z.string(), value: z.number() })) }),
       handler: async ({ tx, tenant }) => ({
         entitlements: toWire(tenant.entitlements),
-        usage: await limits.usage(tx),
+        usage: { ...(await limits.usage(tx)), api_calls_per_day: await service.apiCallsToday(tx, tx.tenantId) },
         daily_usage: await service.usageSeries(tx, tx.tenantId, 30),
       }),
     }),

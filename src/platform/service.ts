@@ -132,11 +132,71 @@ export async function tenantPeople(tx: PlatformTx, id: string) {
   return { users, locations, history, audit };
 }
 
-/** Daily usage rows (API calls, messages…) of the last `days` days, oldest first. */
+/** Daily usage (API calls, messages sent, active people…) of the last `days` days, oldest first. */
 export async function usageSeries(tx: { query: PlatformTx['query'] }, tenantId: string, days: number) {
   return tx.query<{ day: string; metric: string; value: number }>(
-    `SELECT to_char(day, 'YYYY-MM-DD') AS day, metric, value::float8 AS value FROM usage_daily
-      WHERE tenant_id = $1 AND day > (now() AT TIME ZONE 'UTC')::date - $2::int ORDER BY day, metric`,
+    `SELECT to_char(day, 'YYYY-MM-DD') AS day, metric, value FROM (
+       SELECT day, metric, value::float8 AS value FROM usage_daily
+        WHERE tenant_id = $1 AND day > (now() AT TIME ZONE 'UTC')::date - $2::int
+       UNION ALL
+       SELECT day, 'active_users', count(*)::float8 FROM usage_active_users
+        WHERE tenant_id = $1 AND day > (now() AT TIME ZONE 'UTC')::date - $2::int GROUP BY day
+     ) u ORDER BY day, metric`,
     [tenantId, days],
   );
+}
+
+/** Calls counted for today so far (written by the usage meter every few seconds). */
+export async function apiCallsToday(tx: { query: PlatformTx['query'] }, tenantId: string): Promise<number> {
+  const [r] = await tx.query<{ n: number }>(
+    `SELECT coalesce(sum(value), 0)::float8 AS n FROM usage_daily WHERE tenant_id = $1 AND day = (now() AT TIME ZONE 'UTC')::date AND metric = 'api_calls'`,
+    [tenantId],
+  );
+  return r!.n;
+}
+
+/** The operator's overview: tenants by status and plan, sign-ups per month, active people and API calls. */
+export async function dashboard(tx: PlatformTx) {
+  const byStatus = await tx.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM tenants GROUP BY status ORDER BY status`);
+  const byPlan = await tx.query<{ plan: string; n: number }>(`SELECT plan, count(*)::int AS n FROM tenants WHERE status <> 'purged' GROUP BY plan ORDER BY plan`);
+  const growth = await tx.query<{ month: string; created: number }>(
+    `SELECT to_char(date_trunc('month', created_at), 'YYYY-MM') AS month, count(*)::int AS created FROM tenants
+      WHERE created_at > now() - interval '12 months' GROUP BY 1 ORDER BY 1`,
+  );
+  const [activity] = await tx.query<{ active_today: number; active_7d: number; calls_today: number; calls_7d: number }>(
+    `SELECT (SELECT count(DISTINCT (tenant_id, user_id))::int FROM usage_active_users WHERE day = (now() AT TIME ZONE 'UTC')::date) AS active_today,
+            (SELECT count(DISTINCT (tenant_id, user_id))::int FROM usage_active_users WHERE day > (now() AT TIME ZONE 'UTC')::date - 7) AS active_7d,
+            (SELECT coalesce(sum(value), 0)::float8 FROM usage_daily WHERE metric = 'api_calls' AND day = (now() AT TIME ZONE 'UTC')::date) AS calls_today,
+            (SELECT coalesce(sum(value), 0)::float8 FROM usage_daily WHERE metric = 'api_calls' AND day > (now() AT TIME ZONE 'UTC')::date - 7) AS calls_7d`,
+  );
+  return {
+    tenants_by_status: Object.fromEntries(byStatus.map((r) => [r.status, r.n])),
+    tenants_by_plan: Object.fromEntries(byPlan.map((r) => [r.plan, r.n])),
+    growth,
+    active_users: { today: activity!.active_today, last_7_days: activity!.active_7d },
+    api_calls: { today: activity!.calls_today, last_7_days: activity!.calls_7d },
+  };
+}
+
+export async function platformAudit(tx: PlatformTx, q: { limit: number; cursor?: string; tenant_id?: string; action?: string }) {
+  const rows = await tx.query<{
+    id: string;
+    at: Date;
+    actor_label: string;
+    action: string;
+    target_tenant_id: string | null;
+    resource_type: string;
+    resource_id: string | null;
+    risk: string;
+    ip: string | null;
+    changes: unknown;
+  }>(
+    `SELECT id, at, actor_label, action, target_tenant_id, resource_type, resource_id, risk, ip, changes FROM platform_audit_log
+      WHERE ($1::uuid IS NULL OR id < $1) AND ($2::uuid IS NULL OR target_tenant_id = $2) AND ($3::text IS NULL OR action = $3)
+      ORDER BY id DESC LIMIT $4`,
+    [q.cursor ?? null, q.tenant_id ?? null, q.action ?? null, q.limit + 1],
+  );
+  const more = rows.length > q.limit;
+  const items = rows.slice(0, q.limit);
+  return { items, next_cursor: more ? items[items.length - 1]!.id : null };
 }
