@@ -45,6 +45,7 @@ import { routes as orgRoutes } from './org/routes.ts';
 import { platformRoutes, signUpRoutes } from './platform/routes.ts';
 import { StarterData } from './core/starter.ts';
 import { UsageMeter } from './core/meter.ts';
+import { principalFromSupport, SUPPORT_TOKEN_PREFIX } from './identity/support.ts';
 import { contributeWaitlistStarter } from './waitlist/starter.ts';
 import { contributeCashStarter } from './cash/starter.ts';
 import { TenantDirectory } from './platform/tenants.ts';
@@ -332,6 +333,7 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
   const resolvePrincipal = async (req: FastifyRequest) => {
     const b = bearer(req);
     if (b?.startsWith(identity.TOKEN_PREFIX.kiosk)) return identity.principalFromKiosk(db, b);
+    if (b?.startsWith(SUPPORT_TOKEN_PREFIX)) return principalFromSupport(db, b);
     if (b) return identity.principalFromSession(db, sessions, b, false);
     return identity.principalFromSession(db, sessions, cookies.read(req, cookies.session), true);
   };

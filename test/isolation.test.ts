@@ -1,3 +1,4 @@
+import { openSupportSession } from '../src/identity/support.ts';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgDriver, type Driver } from '../src/core/db/driver.ts';
@@ -80,6 +81,9 @@ async function populate(tenant: SeededTenant) {
     await tx.query(`INSERT INTO realtime_events (tenant_id, channel, type, data) VALUES ($1, $2, 'entry.changed', '{}')`, [tenant.id, `queue:${queue}`]);
     await tx.query(`INSERT INTO usage_daily (tenant_id, day, metric, value) VALUES ($1, current_date, 'messages_sent', 1)`, [tenant.id]);
   });
+  // Support access: the owner's grant, and a session opened under it (the operator's side runs as the tenant too).
+  expectStatus(await owner.put('/api/v1/support-access', { hours: 1 }), 200, 'support grant');
+  await t.app.brigade.db.withTenant(tenant.id, SYSTEM, 'write', (tx) => openSupportSession(tx, { id: randomUUID(), label: 'op@brigade.test' }, 'isolation test', 10));
   // Written on the platform path: a cancelled business's export link, and the usage meter's active people.
   await t.app.brigade.db.withPlatform(SYSTEM, async (tx) => {
     await tx.query(`INSERT INTO tenant_exports (tenant_id, id, token_hash, expires_at) VALUES ($1, $2, sha256(convert_to($3, 'UTF8')), now() + interval '30 days')`, [

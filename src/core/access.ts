@@ -1,6 +1,7 @@
 /** What a verified credential may do. Built by identity from the role matrix; checked by core's route machinery. */
 export interface Principal {
-  kind: 'session' | 'pin_session' | 'kiosk_device';
+  /** A support session is an operator looking in, read-only, while the business's owner allows it. */
+  kind: 'session' | 'pin_session' | 'kiosk_device' | 'support_session';
   tenantId: string;
   userId: string | null;
   sessionId: string | null;

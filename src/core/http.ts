@@ -186,6 +186,7 @@ function requestMeta(req: FastifyRequest): RequestMeta {
 function actorOf(principal: Principal | null): Actor {
   if (!principal) return { type: 'anonymous', id: null, label: 'anonymous' };
   if (principal.kind === 'kiosk_device') return { type: 'kiosk', id: principal.kioskId, label: principal.label };
+  if (principal.kind === 'support_session') return { type: 'platform', id: null, label: principal.label };
   return { type: 'user', id: principal.userId, label: principal.label };
 }
 
@@ -240,6 +241,8 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: R
       req.principal = principal;
       if (principal.viaCookie && !SAFE.has(req.method) && !spec.noCsrf) await deps.csrfCheck(req, reply);
       if (!principal.has(spec.permission)) throw errors.forbidden(spec.permission);
+      // Whatever a permission says, support never changes a business.
+      if (principal.kind === 'support_session' && !SAFE.has(req.method)) throw errors.forbidden('support sessions are read-only');
       if (spec.feature && !hasFeature(tenant.entitlements, spec.feature)) throw entitlementErrors.featureDisabled(spec.feature);
       meteredCall(tenant, principal.userId);
     };

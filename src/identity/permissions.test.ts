@@ -49,6 +49,7 @@ waitlist.entry.serve              x     x      x        .         x      x      
 waitlist.analytics.read           x     x      x        .         x      .      x
 waitlist.settings.manage          x     x      .        .         .      .      .
 tenant.billing.manage             x     .      .        .         .      .      .
+tenant.support.grant              x     .      .        .         .      .      .
 tenant.delete                     x     .      .        .         .      .      .
 `;
 
@@ -87,8 +88,8 @@ describe('the role × permission matrix', () => {
     expect(writes).toEqual([]);
   });
 
-  it('only the owner changes billing or deletes the business', () => {
-    for (const p of ['tenant.billing.manage', 'tenant.delete'] as const) {
+  it('only the owner changes billing, lets support in, or deletes the business', () => {
+    for (const p of ['tenant.billing.manage', 'tenant.support.grant', 'tenant.delete'] as const) {
       expect(TENANT_ROLES.filter((r) => ROLE_PERMISSIONS[r].includes(p)), p).toEqual(['owner']);
     }
   });

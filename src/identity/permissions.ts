@@ -37,11 +37,13 @@ export const PERMISSIONS = {
   'waitlist.settings.manage': 'Change the waitlist\'s retention and guest message channels',
   'tenant.settings.update': 'Change business settings and branding',
   'tenant.billing.manage': 'Change plan and billing',
+  'tenant.support.grant': 'Allow Brigade support to look in (read-only, for a while)',
   'tenant.delete': 'Delete the business',
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
 
 const ALL = Object.keys(PERMISSIONS) as Permission[];
+export const ALL_PERMISSIONS: readonly Permission[] = ALL;
 const READS = ALL.filter((p) => p.endsWith('.read'));
 // Seed 000's matrix: staff count and submit and see their own; managers see all of their locations and approve.
 const CASH_STAFF: Permission[] = ['cash.register.read', 'cash.drawer.operate', 'cash.reconciliation.read'];
@@ -52,7 +54,7 @@ const WAITLIST_MANAGER: Permission[] = [...WAITLIST_HOST, 'waitlist.queue.manage
 
 export const ROLE_PERMISSIONS: Record<TenantRole, readonly Permission[]> = {
   owner: ALL,
-  admin: ALL.filter((p) => p !== 'tenant.billing.manage' && p !== 'tenant.delete'),
+  admin: ALL.filter((p) => p !== 'tenant.billing.manage' && p !== 'tenant.delete' && p !== 'tenant.support.grant'),
   location_manager: [
     'identity.self', 'org.location.read', 'org.location.update', 'identity.user.read', 'identity.invitation.create', 'identity.kiosk.manage',
     ...CASH_MANAGER,

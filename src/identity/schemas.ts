@@ -15,7 +15,7 @@ export const csrfToken = z.object({ csrf_token: z.string() });
 export const session = z.object({
   user: z.object({ id: uuid, email: z.string(), name: z.string(), has_pin: z.boolean() }),
   tenant: z.object({ id: uuid, slug: z.string(), name: z.string() }),
-  kind: z.enum(['session', 'pin_session', 'kiosk_device']),
+  kind: z.enum(['session', 'pin_session', 'kiosk_device', 'support_session']),
   kiosk_id: uuid.nullable(),
   roles: z.array(z.object({ role: z.enum(TENANT_ROLES), location_id: uuid.nullable() })),
   permissions: z.record(z.string(), z.union([z.literal('all'), z.array(uuid)])),

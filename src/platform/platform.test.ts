@@ -473,3 +473,50 @@ describe('the operator’s overview and tools', () => {
     expect((await admin.post(`/api/v1/platform/tenants/${biz.id}/people/sign-out`, { user_id: other.users.staff, reason: 'x' })).statusCode).toBe(404);
   });
 });
+
+describe('support access', () => {
+  it('only while the owner allows it: a read-only session, in both logs, shown to the business, ended when withdrawn', async () => {
+    const biz = await t.tenant();
+    const owner = await t.as(biz, 'owner');
+    const open = () => admin.post(`/api/v1/platform/tenants/${biz.id}/support-sessions`, { reason: 'flagged count', minutes: 30 });
+
+    const refused = await open();
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().code).toBe('support_access_not_granted');
+    // Only the owner decides; an admin may not.
+    expect((await (await t.as(biz, 'admin')).put('/api/v1/support-access', { hours: 2 })).statusCode).toBe(403);
+    const granted = await owner.put('/api/v1/support-access', { hours: 2 });
+    expect(granted.statusCode, granted.body).toBe(200);
+    expect(granted.json().grant).toMatchObject({ granted_by: biz.users.owner, revoked_at: null });
+
+    const r = await open();
+    expect(r.statusCode, r.body).toBe(201);
+    const { token, id } = r.json();
+    expect(token).toMatch(/^bsa_/);
+    const supportClient = t.anonymous(biz);
+    supportClient.headers = { authorization: `Bearer ${token}` };
+    expect((await supportClient.get('/api/v1/locations')).statusCode).toBe(200);
+    expect((await supportClient.get('/api/v1/cash/registers')).statusCode).toBe(200);
+    const write = await supportClient.post('/api/v1/locations', { name: 'Sneaky', time_zone: 'UTC' });
+    expect(write.statusCode).toBe(403);
+    expect(await t.db.admin(`SELECT count(*)::int AS n FROM locations WHERE tenant_id = $1`, [biz.id])).toEqual([{ n: 1 }]);
+    // Worthless on another business's address.
+    const other = await t.tenant();
+    const elsewhere = t.anonymous(other);
+    elsewhere.headers = { authorization: `Bearer ${token}` };
+    expect((await elsewhere.get('/api/v1/locations')).statusCode).toBe(401);
+
+    // Both logs, and the business's own view.
+    expect(await t.db.admin(`SELECT action FROM platform_audit_log WHERE resource_id = $1`, [id])).toEqual([{ action: 'tenant.support_session_opened' }]);
+    expect(await t.db.admin(`SELECT action, changes->>'reason' AS reason FROM audit_log WHERE tenant_id = $1 AND resource_id = $2`, [biz.id, id])).toEqual([
+      { action: 'support.session_opened', reason: 'flagged count' },
+    ]);
+    const seen = (await owner.get('/api/v1/support-access')).json();
+    expect(seen.sessions).toEqual([expect.objectContaining({ id, reason: 'flagged count', operator_label: expect.stringMatching(/@brigade\.test$/) })]);
+
+    // Withdrawn: the session ends at once, and no new one opens.
+    expect((await owner.delete('/api/v1/support-access')).statusCode).toBe(200);
+    expect((await supportClient.get('/api/v1/locations')).statusCode).toBe(401);
+    expect((await open()).json().code).toBe('support_access_not_granted');
+  });
+});

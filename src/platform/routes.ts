@@ -11,6 +11,7 @@ import { fullExport } from './export.ts';
 import { announceTenantChange, JOB_INVITE_OWNER, JOB_TRIAL_END, TENANT_STATUSES, TRIAL_DAYS, transition, type LifecycleDeps } from './lifecycle.ts';
 import { entitlementsOf, FEATURES, LIMITS, PLAN_CODES } from './plans.ts';
 import { revokeUserSessions, type SessionRowCache } from '../identity/service.ts';
+import * as support from '../identity/support.ts';
 import * as service from './service.ts';
 import { completeSignUp, startSignUp, type SignUpDeps } from './signup.ts';
 import { TEMPLATE_CODES } from './templates.ts';
@@ -60,6 +61,11 @@ const tenantDetail = z.object({
   locations: z.array(z.object({ id: uuid, name: z.string(), time_zone: z.string() })),
   history: z.array(z.object({ from_status: z.string(), to_status: z.string(), reason: z.string(), actor_label: z.string(), at: instant })),
   recent_audit: z.array(z.object({ at: instant, actor_label: z.string(), action: z.string(), resource_type: z.string(), risk: z.string() })),
+});
+
+const supportAccess = z.object({
+  grant: z.object({ id: uuid, granted_by: uuid, expires_at: instant, revoked_at: instant.nullable(), created_at: instant }).nullable(),
+  sessions: z.array(z.object({ id: uuid, operator_label: z.string(), reason: z.string(), created_at: instant, expires_at: instant, revoked_at: instant.nullable() })),
 });
 
 const toWire = (e: Entitlements) => ({ plan: e.plan, features: [...e.features], limits: { ...e.limits } });
@@ -406,6 +412,88 @@ export function platformRoutes(deps: PlatformRouteDeps): RouteSpec[] {
           changes: { reason: body.reason, sessions_ended: ended },
         });
         return { sessions_ended: ended, disabled: body.disable };
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/platform/tenants/:id/support-sessions',
+      summary: 'Open a read-only support session into a business whose owner allows it (at most an hour)',
+      tags,
+      access: 'platform',
+      permission: 'platform.tenants.manage',
+      params: idParams,
+      resource: 'tenant',
+      status: 201,
+      body: z.strictObject({ reason: text(500), minutes: z.number().int().min(5).max(support.SUPPORT_MAX_MINUTES).default(30) }),
+      example: { reason: 'the owner asked why a reconciliation is flagged', minutes: 30 },
+      response: z.object({ id: uuid, token: z.string(), expires_at: instant, url: z.string() }),
+      noIdempotency: 'the answer carries the session token, which must never be stored to be replayed',
+      noAudit: 'written to both logs below',
+      handler: async ({ tx, params, body, principal, meta }) => {
+        const t = await service.tenantRecord(tx, params.id);
+        if (!t || t.status === 'purged') throw errors.notFound('tenant');
+        const opened = await tx.asTenant(params.id, async (ttx) => {
+          const s = await support.openSupportSession(ttx, { id: principal.userId, label: principal.label }, body.reason, body.minutes);
+          // The business sees it in its own trail, with who looked and why.
+          await writeAudit(ttx, meta, {
+            action: 'support.session_opened',
+            resourceType: 'support_session',
+            resourceId: s.id,
+            risk: 'high',
+            actor: { type: 'platform', id: principal.userId, label: principal.label },
+            changes: { reason: body.reason, expires_at: s.expires_at.toISOString() },
+          });
+          return s;
+        });
+        await writePlatformAudit(tx, meta, {
+          action: 'tenant.support_session_opened',
+          resourceType: 'support_session',
+          resourceId: opened.id,
+          targetTenantId: params.id,
+          risk: 'high',
+          changes: { reason: body.reason, expires_at: opened.expires_at.toISOString() },
+        });
+        return { ...opened, url: deps.tenantUrl(t.slug) };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/support-access',
+      summary: 'Whether Brigade support may look in now, until when, and every support session opened',
+      tags: ['business'],
+      access: 'tenant',
+      permission: 'tenant.support.grant',
+      response: supportAccess,
+      handler: async ({ tx }) => ({ grant: await support.currentGrant(tx), sessions: await support.supportSessions(tx) }),
+    }),
+    route({
+      method: 'PUT',
+      url: '/api/v1/support-access',
+      summary: 'Allow Brigade support to look in, read-only, for a number of hours (at most a week)',
+      tags: ['business'],
+      access: 'tenant',
+      permission: 'tenant.support.grant',
+      body: z.strictObject({ hours: z.number().int().min(1).max(support.GRANT_MAX_HOURS) }),
+      example: { hours: 24 },
+      response: supportAccess,
+      handler: async ({ tx, body, principal, audit }) => {
+        const grant = await support.grantSupport(tx, principal.userId!, body.hours);
+        await audit({ action: 'support.access_granted', resourceType: 'support_grant', resourceId: grant.id, risk: 'high', changes: { hours: body.hours } });
+        return { grant, sessions: await support.supportSessions(tx) };
+      },
+    }),
+    route({
+      method: 'DELETE',
+      url: '/api/v1/support-access',
+      summary: 'Withdraw support access: every open support session ends at once',
+      tags: ['business'],
+      access: 'tenant',
+      permission: 'tenant.support.grant',
+      response: supportAccess,
+      handler: async ({ tx, audit }) => {
+        const r = await support.revokeSupport(tx);
+        await audit({ action: 'support.access_revoked', resourceType: 'support_grant', risk: 'high', changes: r });
+        return { grant: null, sessions: await support.supportSessions(tx) };
       },
     }),
     route({
