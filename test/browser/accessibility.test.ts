@@ -83,6 +83,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
         ['/waitlist', 'Waitlist'],
         ['/waitlist/queues', 'Waitlist queues'],
         ['/waitlist/analytics', 'Waitlist analytics'],
+        ['/usage', 'Plan and usage'],
       ] as const) {
         // The page's own data loaded (no spinner left), so axe sees what a person sees.
         problems.push(...(await check(page, path, async (p) => {
@@ -91,8 +92,55 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
         })));
       }
       expect(problems).toEqual([]);
+      // Sixteen pages, each loaded and checked: past the default 30 s on a busy machine.
+    }, 90_000);
+
+    it(`the back office passes, signed out and signed in (${viewport})`, async () => {
+      const page = await b.page({ viewport, bypassCSP: true });
+      const problems: string[] = [];
+      await page.goto(b.platformUrl('/platform/sign-in'));
+      await page.getByRole('heading', { level: 1, name: 'Sign in to the back office' }).waitFor();
+      problems.push(...(await violations(page)));
+      // Signing up lives on the same address, before anyone is signed in.
+      for (const [path, name] of [
+        ['/sign-up', 'Open your business on Brigade'],
+        ['/sign-up/verify#bsu_example', 'Choose your password'],
+      ] as const) {
+        await page.goto(b.platformUrl(path));
+        await page.getByRole('heading', { level: 1, name }).waitFor();
+        problems.push(...(await violations(page)));
+      }
+      await b.operatorSignIn(page);
+      for (const [path, name] of [
+        ['/platform', 'Businesses'],
+        ['/platform/tenants/new', 'New business'],
+        [`/platform/tenants/${cafe.id}`, cafe.name],
+      ] as const) {
+        await page.goto(b.platformUrl(path));
+        await page.getByRole('heading', { level: 1, name }).waitFor();
+        await page.getByRole('status').filter({ hasText: 'Loading' }).first().waitFor({ state: 'detached' }).catch(() => {});
+        problems.push(...(await violations(page)));
+      }
+      expect(problems).toEqual([]);
     });
   }
+
+  it('the pages of a suspended business pass', async () => {
+    const closed = await b.t.tenant();
+    const operator = await b.t.platformAdmin();
+    expect((await operator.post(`/api/v1/platform/tenants/${closed.id}/status`, { status: 'suspended', reason: 'accessibility check' })).statusCode).toBe(200);
+    const page = await b.page({ viewport: 'phone', bypassCSP: true });
+    const problems: string[] = [];
+    for (const [path, name] of [
+      ['/sign-in', 'Account suspended'],
+      ['/w', 'Temporarily unavailable'],
+    ] as const) {
+      await page.goto(b.url(closed, path));
+      await page.getByRole('heading', { level: 1, name }).waitFor();
+      problems.push(...(await violations(page)));
+    }
+    expect(problems).toEqual([]);
+  });
 
   it('the kiosk PIN pad passes on a tablet', async () => {
     const admin = await b.t.as(cafe, 'admin');

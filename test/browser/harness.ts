@@ -2,7 +2,10 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { createServer, type AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, type TestContext } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { generate } from 'otplib';
 import { PASSWORD, testApp, type TestApp } from '../harness.ts';
+import { createPlatformUser } from '../../src/identity/service.ts';
 import { startMailCatcher, type MailCatcher } from '../mail.ts';
 import type { SeededTenant } from '../../src/platform/demo.ts';
 import type { TenantRole } from '../../src/identity/permissions.ts';
@@ -35,6 +38,15 @@ export interface BrowserApp {
   page(opts?: { viewport?: keyof typeof VIEWPORTS; bypassCSP?: boolean }): Promise<Page>;
   /** Signs in through the sign-in page, as a person would, and waits for the signed-in layout. */
   signIn(page: Page, tenant: SeededTenant, role: TenantRole): Promise<void>;
+  /** `http://localhost:{port}{path}`: Brigade's own address, where the back office lives. */
+  platformUrl(path?: string): string;
+  /** A new platform admin (password PASSWORD), with no authenticator yet. */
+  newOperator(): Promise<string>;
+  /**
+   * Signs a new platform admin in to the back office through its pages: password, setting up the authenticator
+   * (codes computed from the key the page shows), the recovery codes; waits for the list of businesses.
+   */
+  operatorSignIn(page: Page): Promise<{ email: string; secret: string; recoveryCodes: string[] }>;
 }
 
 function freePort(): Promise<number> {
@@ -123,6 +135,30 @@ export function useBrowserApp(env: Record<string, string> = {}): BrowserApp {
       await page.getByRole('button', { name: 'Sign in' }).click();
       // The sign-out button is in the signed-in header at every width (the menu folds away on a phone).
       await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    },
+    platformUrl: (path = '/platform') => `http://localhost:${port}${path}`,
+    async newOperator() {
+      const email = `operator-${randomBytes(3).toString('hex')}@brigade.test`;
+      await t.app.brigade.db.withPlatform({ type: 'system', id: null, label: 'test' }, (tx) =>
+        createPlatformUser(tx, { email, name: 'Operator', password: PASSWORD, role: 'platform_admin' }),
+      );
+      return email;
+    },
+    async operatorSignIn(page) {
+      const email = await app.newOperator();
+      await page.goto(app.platformUrl('/platform/sign-in'));
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      const secret = (await page.getByTestId('totp-secret').textContent())!.trim();
+      await page.getByLabel('Code from the app').fill(await generate({ secret }));
+      await page.getByRole('button', { name: 'Verify and sign in' }).click();
+      const codes = page.getByRole('list', { name: 'Recovery codes' });
+      await codes.waitFor();
+      const recoveryCodes = await codes.getByRole('listitem').allTextContents();
+      await page.getByRole('button', { name: 'I have saved them, continue' }).click();
+      await page.getByRole('heading', { name: 'Businesses', level: 1 }).waitFor();
+      return { email, secret, recoveryCodes };
     },
   };
   return app;

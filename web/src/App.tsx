@@ -1,4 +1,4 @@
-import { useEffect, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { createBrowserRouter, Navigate, RouterProvider, useLocation } from 'react-router';
 import { ApiError, pathPrefix } from './lib/api';
 import { useBusiness, useSession } from './lib/session';
@@ -14,6 +14,8 @@ import { LocationsPage, LocationFormPage } from './pages/Locations';
 import { PeoplePage } from './pages/People';
 import { KiosksPage } from './pages/Kiosks';
 import { AuditPage } from './pages/Audit';
+import { UsagePage } from './pages/Usage';
+import { BusinessUnavailable } from './pages/Unavailable';
 import { cashRoutes, kioskCashRoute } from './pages/cash/routes';
 import { waitlistPublicRoutes, waitlistRoutes } from './pages/waitlist/routes';
 
@@ -32,39 +34,50 @@ function RequireSession({ children }: { children: ReactNode }) {
   return <>{children}</>;
 }
 
-const router = createBrowserRouter(
-  [
-    { path: '/sign-in', element: <SignInPage /> },
-    { path: '/forgot-password', element: <ForgotPasswordPage /> },
-    { path: '/reset', element: <ResetPasswordPage /> },
-    { path: '/invite', element: <AcceptInvitationPage /> },
-    { path: '/kiosk', element: <KioskPage /> },
-    kioskCashRoute,
-    ...waitlistPublicRoutes,
-    {
-      path: '/',
-      element: (
-        <RequireSession>
-          <AppLayout />
-        </RequireSession>
-      ),
-      children: [
-        { index: true, element: <HomePage /> },
-        { path: 'account', element: <AccountPage /> },
-        { path: 'locations', element: <LocationsPage /> },
-        { path: 'locations/new', element: <LocationFormPage /> },
-        { path: 'locations/:id', element: <LocationFormPage /> },
-        { path: 'people', element: <PeoplePage /> },
-        { path: 'kiosks', element: <KiosksPage /> },
-        { path: 'audit', element: <AuditPage /> },
-        ...cashRoutes,
-        ...waitlistRoutes,
-        { path: '*', element: <Navigate to="/" replace /> },
-      ],
-    },
-  ],
-  { basename: pathPrefix || '/' },
-);
+// The back office is its own small app on Brigade's own address, loaded only there: a business's pages never
+// download it, and it never asks which business this address belongs to.
+const PlatformApp = lazy(() => import('./platform/PlatformApp').then((m) => ({ default: m.PlatformApp })));
+const onPlatform = !pathPrefix && /^\/platform(?:\/|$)/.test(window.location.pathname);
+// Signing up happens on Brigade's own address too, before any business exists.
+const SignUpApp = lazy(() => import('./signup/SignUpApp').then((m) => ({ default: m.SignUpApp })));
+const onSignUp = !pathPrefix && /^\/sign-up(?:\/|$)/.test(window.location.pathname);
+
+const businessRouter = () =>
+  createBrowserRouter(
+    [
+      { path: '/sign-in', element: <SignInPage /> },
+      { path: '/forgot-password', element: <ForgotPasswordPage /> },
+      { path: '/reset', element: <ResetPasswordPage /> },
+      { path: '/invite', element: <AcceptInvitationPage /> },
+      { path: '/kiosk', element: <KioskPage /> },
+      kioskCashRoute,
+      ...waitlistPublicRoutes,
+      {
+        path: '/',
+        element: (
+          <RequireSession>
+            <AppLayout />
+          </RequireSession>
+        ),
+        children: [
+          { index: true, element: <HomePage /> },
+          { path: 'account', element: <AccountPage /> },
+          { path: 'locations', element: <LocationsPage /> },
+          { path: 'locations/new', element: <LocationFormPage /> },
+          { path: 'locations/:id', element: <LocationFormPage /> },
+          { path: 'people', element: <PeoplePage /> },
+          { path: 'kiosks', element: <KiosksPage /> },
+          { path: 'audit', element: <AuditPage /> },
+          { path: 'usage', element: <UsagePage /> },
+          ...cashRoutes,
+          ...waitlistRoutes,
+          { path: '*', element: <Navigate to="/" replace /> },
+        ],
+      },
+    ],
+    { basename: pathPrefix || '/' },
+  );
+const router = onPlatform || onSignUp ? null : businessRouter();
 
 /** Black or white text on the business's colour, whichever reads better (WCAG relative luminance). */
 function contrastOn(hex: string): string {
@@ -77,6 +90,22 @@ function contrastOn(hex: string): string {
 }
 
 export function App() {
+  if (onPlatform)
+    return (
+      <Suspense fallback={<Loading />}>
+        <PlatformApp />
+      </Suspense>
+    );
+  if (onSignUp)
+    return (
+      <Suspense fallback={<Loading />}>
+        <SignUpApp />
+      </Suspense>
+    );
+  return <BusinessApp />;
+}
+
+function BusinessApp() {
   const business = useBusiness();
   useEffect(() => {
     const b = business.data;
@@ -90,13 +119,14 @@ export function App() {
   if (business.isPending) return <Loading />;
   if (business.isError) {
     if (business.error instanceof ApiError && business.error.status === 404) return <NoBusinessHere />;
+    if (business.error instanceof ApiError && business.error.code === 'tenant_suspended') return <BusinessUnavailable />;
     return (
       <main className="mx-auto max-w-lg p-8">
         <ErrorState error={business.error} retry={() => void business.refetch()} />
       </main>
     );
   }
-  return <RouterProvider router={router} />;
+  return <RouterProvider router={router!} />;
 }
 
 /** This address belongs to no business (or Brigade is unreachable). */
@@ -108,6 +138,13 @@ function NoBusinessHere() {
       <h1 className="text-2xl font-semibold">No business at this address</h1>
       <p className="mt-3 text-stone-700">
         Each business on Brigade has its own address. Open your business's address, for example <a className="text-brand underline" href={example}>{example}</a> for the demo.
+      </p>
+      <p className="mt-3 text-stone-700">
+        New to Brigade?{' '}
+        <a className="text-brand underline" href="/sign-up">
+          Open your business
+        </a>{' '}
+        in a few minutes. Running Brigade? The <a className="text-brand underline" href="/platform">back office</a> is here.
       </p>
     </main>
   );

@@ -36,9 +36,16 @@ export class ApiError extends Error {
 export const pathPrefix = /^\/t\/[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?(?=\/|$)/.exec(window.location.pathname)?.[0] ?? '';
 
 let csrfToken: string | null = null;
+/** Where a fresh CSRF token comes from: the business's session, or the operator's in the back office. */
+let csrfSource = '/auth/csrf';
 
 export function setCsrfToken(token: string | null): void {
   csrfToken = token;
+}
+
+/** The back office keeps its token on the operator's session (`GET /platform/auth/session`), not a business's. */
+export function setCsrfSource(path: string): void {
+  csrfSource = path;
 }
 
 interface Options {
@@ -81,7 +88,7 @@ async function send<T>(method: string, path: string, body: unknown, opts: Option
   const code = typeof problem.code === 'string' ? problem.code : `http_${res.status}`;
   // A page opened before the session existed (or after a reload) has no token yet: fetch one and try once more.
   if (code === 'csrf_failed' && !retried && !opts.bearer) {
-    const fresh = await send<{ csrf_token: string }>('GET', '/auth/csrf', undefined, {});
+    const fresh = await send<{ csrf_token: string }>('GET', csrfSource, undefined, {});
     csrfToken = fresh.csrf_token;
     return send<T>(method, path, body, opts, true);
   }

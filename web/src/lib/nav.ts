@@ -17,5 +17,6 @@ export const navigation: NavEntry[] = [
   { to: '/people', label: 'People', permission: 'identity.user.read' },
   { to: '/kiosks', label: 'Kiosks', permission: 'identity.kiosk.manage' },
   { to: '/audit', label: 'Audit log', permission: 'audit.read' },
+  { to: '/usage', label: 'Plan and usage', permission: 'tenant.billing.manage' },
   { to: '/account', label: 'My account' },
 ];

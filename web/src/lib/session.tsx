@@ -41,7 +41,9 @@ export function can(session: Session | null | undefined, permission: string, loc
 }
 
 export function useBusiness() {
-  return useQuery({ queryKey: ['business'], queryFn: () => api.get<Business>('/tenant'), staleTime: 5 * 60_000, retry: false });
+  // Not asked again because one more component shows the business: the page shown when it cannot be had (a
+  // suspended business) uses it too, and asking again on its mount would blank the page and ask forever.
+  return useQuery({ queryKey: ['business'], queryFn: () => api.get<Business>('/tenant'), staleTime: 5 * 60_000, retry: false, retryOnMount: false });
 }
 
 /** The signed-in person, or null when nobody is (a 401 is an answer here, not an error). */

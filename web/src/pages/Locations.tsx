@@ -3,6 +3,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, qs } from '../lib/api';
 import { can, useBusiness, useSession, type Location, type Session } from '../lib/session';
+import { timeZoneChoices } from '../lib/time-zones';
 import { Alert, Button, Card, EmptyState, ErrorState, Form, Loading, PageHeader, SelectField, Table, Td, TextField } from '../ui';
 
 interface LocationPage {
@@ -76,14 +77,6 @@ function LocationTable({ session, locations }: { session: Session; locations: Lo
       ))}
     </Table>
   );
-}
-
-/** Zones the server accepts (IANA `Area/City` or UTC), with the one already stored even if this browser lacks it. */
-function timeZoneChoices(current: string): string[] {
-  const all = Intl.supportedValuesOf('timeZone').filter((tz) => tz.includes('/'));
-  const zones = ['UTC', ...all];
-  if (current && !zones.includes(current)) zones.push(current);
-  return zones;
 }
 
 export function LocationFormPage() {

@@ -15,6 +15,7 @@ function refusal(err: ApiError): { title: string; detail: string } {
   if (err.status === 429) return { title: 'Too many attempts', detail: err.message };
   if (err.status === 423) return { title: 'Account locked', detail: err.message };
   if (err.code === 'invalid_credentials') return { title: 'Wrong email or password', detail: err.message };
+  if (err.code === 'tenant_suspended') return { title: 'Account suspended', detail: err.message };
   return { title: 'Sign-in failed', detail: err.message };
 }
 

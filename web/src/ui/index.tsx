@@ -1,7 +1,8 @@
-import { useId, type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes } from 'react';
+import { useId, type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TdHTMLAttributes } from 'react';
 import type { UseQueryResult } from '@tanstack/react-query';
 import { Dialog, DialogBackdrop, DialogPanel, DialogTitle } from '@headlessui/react';
 import { ApiError } from '../lib/api';
+import { featureName } from '../lib/plans';
 
 /**
  * The few building blocks every page is made of. Pages compose these instead of styling elements themselves,
@@ -105,6 +106,26 @@ export function SelectField({ label, error, hint, children, ...select }: FieldPr
   );
 }
 
+/** A checkbox with its label beside it, and a hint under the label. */
+export function CheckboxField({ label, hint, ...input }: { label: string; hint?: ReactNode } & Omit<InputHTMLAttributes<HTMLInputElement>, 'type'>) {
+  const id = useId();
+  return (
+    <div className="flex items-start gap-3">
+      <input id={id} type="checkbox" {...input} className="mt-0.5 size-5 rounded border-stone-400" aria-describedby={hint ? `${id}-hint` : undefined} />
+      <div>
+        <label htmlFor={id} className="text-sm font-medium text-stone-800">
+          {label}
+        </label>
+        {hint && (
+          <p id={`${id}-hint`} className="text-xs text-stone-600">
+            {hint}
+          </p>
+        )}
+      </div>
+    </div>
+  );
+}
+
 export function Alert({ tone = 'error', title, children }: { tone?: 'error' | 'success' | 'info' | 'warning'; title?: string; children: ReactNode }) {
   const styles = {
     error: 'border-red-300 bg-red-50 text-red-900',
@@ -135,13 +156,34 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
 
 /** The message to show for a failed request: the server's own words where it gave them. */
 export function errorMessage(err: unknown): string {
-  if (err instanceof ApiError) return err.message;
+  if (err instanceof ApiError) {
+    // The server says what is off; only the business's owners can have Brigade switch it back on.
+    if (err.code === 'feature_disabled') return `${err.message} An owner of the business can ask Brigade to switch it on.`;
+    return err.message;
+  }
   return 'Something went wrong. Try again.';
+}
+
+/**
+ * A heading for the refusals any page can meet, so a plan's limit, a module switched off or a suspended account
+ * reads the same on every form: the one place forms learn about them.
+ */
+export function problemTitle(err: unknown): string | undefined {
+  if (!(err instanceof ApiError)) return undefined;
+  if (err.code === 'limit_exceeded') return 'Plan limit reached';
+  if (err.code === 'feature_disabled') return `${featureName(err.extra.feature)} is not available`;
+  if (err.code === 'tenant_suspended') return 'Account suspended';
+  return undefined;
+}
+
+/** A failed request as an alert: its heading when it has one (see problemTitle), the server's words below. */
+export function ProblemAlert({ error, title }: { error: unknown; title?: string }) {
+  return <Alert title={problemTitle(error) ?? title}>{errorMessage(error)}</Alert>;
 }
 
 export function ErrorState({ error, retry }: { error: unknown; retry?: () => void }) {
   return (
-    <Alert title="This could not be loaded">
+    <Alert title={problemTitle(error) ?? 'This could not be loaded'}>
       <p>{errorMessage(error)}</p>
       {retry && (
         <Button tone="secondary" className="mt-2" onClick={retry}>
@@ -202,8 +244,12 @@ export function Table({ caption, head, children }: { caption: string; head: Reac
   );
 }
 
-export function Td({ children, className }: { children: ReactNode; className?: string }) {
-  return <td className={cx('px-3 py-2 align-top', className)}>{children}</td>;
+export function Td({ children, className, ...rest }: TdHTMLAttributes<HTMLTableCellElement> & { children: ReactNode }) {
+  return (
+    <td {...rest} className={cx('px-3 py-2 align-top', className)}>
+      {children}
+    </td>
+  );
 }
 
 export function Badge({ tone = 'neutral', children }: { tone?: 'neutral' | 'good' | 'warn' | 'bad'; children: ReactNode }) {
@@ -226,7 +272,7 @@ export function Form({ onSubmit, children, error, className }: { onSubmit: () =>
         onSubmit();
       }}
     >
-      {error ? <Alert>{errorMessage(error)}</Alert> : null}
+      {error ? <ProblemAlert error={error} /> : null}
       {children}
     </form>
   );

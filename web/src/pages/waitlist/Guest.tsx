@@ -16,6 +16,17 @@ import type { GuestEntry, GuestStatus, Joined, Message, PublicQueue, PublicQueue
 
 const publicBase = '/public/waitlist';
 
+/**
+ * Refusals that are about the business, not the guest: a suspended business, or a waitlist switched off. A guest
+ * cannot fix either, so the page says so plainly (the app as a whole also switches to its "unavailable" page).
+ */
+function unavailable(err: unknown): { title: string; detail: string } | null {
+  if (!(err instanceof ApiError)) return null;
+  if (err.code === 'tenant_suspended') return { title: 'Temporarily unavailable', detail: 'Joining the waitlist online is temporarily unavailable. Please ask at the door.' };
+  if (err.code === 'feature_disabled') return { title: 'The waitlist is not available here', detail: 'This restaurant does not take guests on an online waitlist right now. Please ask at the door.' };
+  return null;
+}
+
 // ---------------------------------------------------------------- /w
 
 export function WaitlistQueuesPublicPage() {
@@ -30,7 +41,7 @@ export function WaitlistQueuesPublicPage() {
       {list.isPending ? (
         <Loading label="Loading the lines…" />
       ) : list.isError ? (
-        <Alert title="The lines could not be loaded">{errorMessage(list.error)}</Alert>
+        <Alert title={unavailable(list.error)?.title ?? 'The lines could not be loaded'}>{unavailable(list.error)?.detail ?? errorMessage(list.error)}</Alert>
       ) : list.data.items.length === 0 ? (
         <p className="text-stone-700">There is no line to join here right now.</p>
       ) : (
@@ -97,9 +108,12 @@ export function JoinQueuePage() {
     );
   if (queue.isError) {
     const missing = queue.error instanceof ApiError && queue.error.status === 404;
+    const off = unavailable(queue.error);
     return (
       <PublicFrame title="Join the waitlist">
-        <Alert title={missing ? 'This line does not exist' : 'The line could not be loaded'}>{missing ? 'Check the link, or ask at the door.' : errorMessage(queue.error)}</Alert>
+        <Alert title={off?.title ?? (missing ? 'This line does not exist' : 'The line could not be loaded')}>
+          {off?.detail ?? (missing ? 'Check the link, or ask at the door.' : errorMessage(queue.error))}
+        </Alert>
         <p className="mt-4 text-sm">
           <Link to="/w" className="text-brand underline">
             See the lines you can join
@@ -133,7 +147,8 @@ function JoinForm({ queue: q }: { queue: PublicQueue }) {
   });
   const err = join.error instanceof ApiError ? join.error : null;
   const fieldErrors = err?.code === 'validation_failed' && err.errors.length > 0;
-  const refusal = join.isError && !fieldErrors ? { title: (err && REFUSALS[err.code]) ?? 'You could not join the line', detail: errorMessage(join.error) } : null;
+  const refusal =
+    join.isError && !fieldErrors ? (unavailable(join.error) ?? { title: (err && REFUSALS[err.code]) ?? 'You could not join the line', detail: errorMessage(join.error) }) : null;
   const sizes = Array.from({ length: q.party_max - q.party_min + 1 }, (_, i) => q.party_min + i);
   const open = q.accepting && q.open_now;
   return (
@@ -235,10 +250,11 @@ export function GuestEntryPage() {
     );
   if (entry.isError) {
     const missing = entry.error instanceof ApiError && entry.error.status === 404;
+    const off = unavailable(entry.error);
     return (
       <PublicFrame title="Your place in line">
-        <Alert title={missing ? 'This link is not valid' : 'Your place could not be loaded'}>
-          {missing ? 'It may have expired. Ask at the door, or join the line again.' : errorMessage(entry.error)}
+        <Alert title={off?.title ?? (missing ? 'This link is not valid' : 'Your place could not be loaded')}>
+          {off?.detail ?? (missing ? 'It may have expired. Ask at the door, or join the line again.' : errorMessage(entry.error))}
         </Alert>
       </PublicFrame>
     );
