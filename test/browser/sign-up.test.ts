@@ -40,7 +40,8 @@ describe('signing up in the browser', () => {
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill('a long and fresh passphrase');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1 }).first().waitFor();
+    // Signed in: the header's sign-out button is there at every width.
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
     await page.goto(b.url(slug, '/waitlist/queues'));
     await page.getByText('Tables', { exact: true }).first().waitFor();
     await page.goto(b.url(slug, '/cash'));
