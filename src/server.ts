@@ -44,6 +44,7 @@ import { Mailer } from './integrations/mail.ts';
 import { routes as orgRoutes } from './org/routes.ts';
 import { platformRoutes, signUpRoutes } from './platform/routes.ts';
 import { StarterData } from './core/starter.ts';
+import { LOGO_MAX_BYTES, storageUsed } from './platform/settings.ts';
 import { UsageMeter } from './core/meter.ts';
 import { principalFromSupport, SUPPORT_TOKEN_PREFIX } from './identity/support.ts';
 import { contributeWaitlistStarter } from './waitlist/starter.ts';
@@ -147,6 +148,9 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
     ajv: { customOptions: { removeAdditional: false } },
   });
   app.setValidatorCompiler(validatorCompiler);
+  // Uploads (a logo) arrive as the image itself. The route checks what the bytes are and its own, smaller limit;
+  // this bound only stops a body far past any upload from being read at all.
+  app.addContentTypeParser(/^image\//, { parseAs: 'buffer', bodyLimit: LOGO_MAX_BYTES * 4 }, (_req, body, done) => done(null, body));
   app.setSerializerCompiler(serializerCompiler);
 
   const secure = config.PUBLIC_URL?.startsWith('https://') ?? config.NODE_ENV === 'production';
@@ -164,6 +168,7 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
   defineOrgLimits(limits);
   defineIdentityLimits(limits);
   defineWaitlistLimits(limits);
+  limits.define('storage_bytes', { count: () => Promise.resolve(null), usage: (tx) => storageUsed(tx) });
   // A new business's starter data, each module giving its own part.
   const meter = new UsageMeter(db, log);
   const starter = new StarterData();

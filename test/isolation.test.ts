@@ -81,6 +81,9 @@ async function populate(tenant: SeededTenant) {
     await tx.query(`INSERT INTO realtime_events (tenant_id, channel, type, data) VALUES ($1, $2, 'entry.changed', '{}')`, [tenant.id, `queue:${queue}`]);
     await tx.query(`INSERT INTO usage_daily (tenant_id, day, metric, value) VALUES ($1, current_date, 'messages_sent', 1)`, [tenant.id]);
   });
+  // A stored file (the logo), uploaded as the image itself.
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+  expectStatus(await owner.request('PUT', '/api/v1/settings/logo', png, { 'content-type': 'image/png' }), 200, 'logo');
   // Support access: the owner's grant, and a session opened under it (the operator's side runs as the tenant too).
   expectStatus(await owner.put('/api/v1/support-access', { hours: 1 }), 200, 'support grant');
   await t.app.brigade.db.withTenant(tenant.id, SYSTEM, 'write', (tx) => openSupportSession(tx, { id: randomUUID(), label: 'op@brigade.test' }, 'isolation test', 10));

@@ -46,6 +46,10 @@ export interface HostTenant {
   currency: string;
   time_zone: string;
   brand_color: string;
+  date_format: string;
+  time_format: string;
+  /** The logo file, when the business has one (served at /api/v1/public/branding/logo). */
+  logo_file_id: string | null;
   entitlements: Entitlements;
 }
 

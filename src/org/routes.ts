@@ -2,6 +2,7 @@ import { idParams, page, pageQuery } from '../core/schemas.ts';
 import { route } from '../core/http.ts';
 import { business, createLocation, location, updateLocation } from './schemas.ts';
 import * as service from './service.ts';
+import { logoUrl } from '../platform/settings.ts';
 
 const tags = ['locations'];
 
@@ -20,6 +21,9 @@ export const routes = [
       currency: tenant.currency,
       time_zone: tenant.time_zone,
       brand_color: tenant.brand_color,
+      date_format: tenant.date_format,
+      time_format: tenant.time_format,
+      logo_url: logoUrl(tenant.logo_file_id),
     }),
   }),
   route({

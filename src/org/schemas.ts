@@ -33,4 +33,7 @@ export const business = z.object({
   currency: z.string(),
   time_zone: z.string(),
   brand_color: z.string(),
+  date_format: z.string(),
+  time_format: z.string(),
+  logo_url: z.string().nullable(),
 });

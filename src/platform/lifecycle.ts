@@ -46,7 +46,7 @@ export interface LifecycleDeps {
 }
 
 /** Tells every instance a tenant changed (status, plan, overrides), with the transaction that changes it. */
-export async function announceTenantChange(tx: PlatformTx, deps: Pick<LifecycleDeps, 'forgetTenants'>, tenantId: string): Promise<void> {
+export async function announceTenantChange(tx: Pick<PlatformTx, 'query' | 'afterCommit'>, deps: Pick<LifecycleDeps, 'forgetTenants'>, tenantId: string): Promise<void> {
   await tx.query(`SELECT pg_notify($1, $2)`, [TENANTS_CHANNEL, tenantId]);
   tx.afterCommit(() => deps.forgetTenants());
 }

@@ -520,3 +520,70 @@ describe('support access', () => {
     expect((await open()).json().code).toBe('support_access_not_granted');
   });
 });
+
+/** A real 1×1 PNG. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+
+describe('business settings and branding', () => {
+  it('the owner changes name, time zone, formats and colour; the sign-in page’s business data shows them', async () => {
+    const biz = await t.tenant();
+    const owner = await t.as(biz, 'owner');
+    const s = (await owner.get('/api/v1/settings')).json();
+    expect(s).toMatchObject({ name: biz.name, date_format: 'locale', logo_url: null });
+    const changed = await owner.put('/api/v1/settings', { ...s, logo_url: undefined, name: 'Harbour Grill', time_zone: 'Europe/Dublin', currency: 'EUR', locale: 'en-IE', date_format: 'dmy', time_format: '24h', brand_color: '#7c2d12' });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(changed.json()).toMatchObject({ name: 'Harbour Grill', currency: 'EUR', version: s.version + 1 });
+    const now = changed.json() as Record<string, unknown>;
+    const pub = (await t.anonymous(biz).get('/api/v1/tenant')).json();
+    expect(pub).toMatchObject({ name: 'Harbour Grill', time_zone: 'Europe/Dublin', date_format: 'dmy', time_format: '24h', brand_color: '#7c2d12' });
+    // A stale version, a bad field, and someone without the permission change nothing.
+    const stale = await owner.put('/api/v1/settings', { ...s, logo_url: undefined });
+    expect(stale.json().code).toBe('stale_version');
+    const bad = await owner.put('/api/v1/settings', { ...now, logo_url: undefined, locale: 'not a locale!!', time_zone: 'Mars/Base' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors.map((e: { field: string }) => e.field).sort()).toEqual(['body.locale', 'body.time_zone']);
+    expect((await (await t.as(biz, 'manager')).put('/api/v1/settings', { ...now, logo_url: undefined, name: 'X' })).statusCode).toBe(403);
+    expect((await owner.get('/api/v1/settings')).json().name).toBe('Harbour Grill');
+    // The change is in the business's trail, before and after.
+    const [log] = await t.db.admin(`SELECT changes FROM audit_log WHERE tenant_id = $1 AND action = 'tenant.settings_changed'`, [biz.id]);
+    expect(log!.changes).toMatchObject({ before: { name: biz.name }, after: { name: 'Harbour Grill' } });
+  });
+
+  it('a logo is checked by what the bytes are and by size, served on the business’s address only, and counts as storage', async () => {
+    const biz = await t.tenant();
+    const owner = await t.as(biz, 'owner');
+    const put = (body: Buffer, type: string) => owner.request('PUT', '/api/v1/settings/logo', body, { 'content-type': type });
+    const up = await put(PNG, 'image/png');
+    expect(up.statusCode, up.body).toBe(200);
+    const url = up.json().logo_url as string;
+    expect(url).toMatch(/^\/api\/v1\/public\/branding\/logo\?v=/);
+    const served = await t.anonymous(biz).get(url);
+    expect(served.statusCode).toBe(200);
+    expect(served.headers['content-type']).toBe('image/png');
+    expect(served.rawPayload.equals(PNG)).toBe(true);
+    expect((await t.anonymous(biz).get(url, { 'if-none-match': String(served.headers.etag) })).statusCode).toBe(304);
+    expect((await t.anonymous(biz).get('/api/v1/tenant')).json().logo_url).toBe(url);
+    const other = await t.tenant();
+    expect((await t.anonymous(other).get(url)).statusCode).toBe(404);
+
+    // Not an image, an SVG (it can carry script), a lie about the type, too large: refused, the logo unchanged.
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
+    for (const [body, type] of [[Buffer.from('hello'), 'image/png'], [svg, 'image/svg+xml'], [Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(100)]), 'image/jpeg']] as const) {
+      const r = await put(body, type);
+      expect(r.statusCode, `${type}: ${r.body}`).toBe(415);
+      expect(r.json()).toMatchObject({ code: 'logo_type_not_allowed', errors: [{ field: 'body' }] });
+    }
+    const big = await put(Buffer.concat([PNG, Buffer.alloc(600 * 1024)]), 'image/png');
+    expect(big.statusCode).toBe(413);
+    expect(big.json().code).toBe('logo_too_large');
+    expect((await owner.get('/api/v1/settings')).json().logo_url).toBe(url);
+    expect((await owner.get('/api/v1/usage')).json().usage.storage_bytes).toBe(PNG.length);
+
+    // A plan without custom branding cannot upload one.
+    await admin.put(`/api/v1/platform/tenants/${biz.id}/overrides`, { features: { custom_branding: false } });
+    expect((await put(PNG, 'image/png')).json()).toMatchObject({ code: 'feature_disabled', feature: 'custom_branding' });
+    // Removing it frees the storage.
+    expect((await owner.delete('/api/v1/settings/logo')).json().logo_url).toBeNull();
+    expect(await t.db.admin(`SELECT count(*)::int AS n FROM tenant_files WHERE tenant_id = $1`, [biz.id])).toEqual([{ n: 0 }]);
+  });
+});

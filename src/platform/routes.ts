@@ -13,6 +13,7 @@ import { entitlementsOf, FEATURES, LIMITS, PLAN_CODES } from './plans.ts';
 import { revokeUserSessions, type SessionRowCache } from '../identity/service.ts';
 import * as support from '../identity/support.ts';
 import * as service from './service.ts';
+import * as settings from './settings.ts';
 import { completeSignUp, startSignUp, type SignUpDeps } from './signup.ts';
 import { TEMPLATE_CODES } from './templates.ts';
 
@@ -494,6 +495,88 @@ export function platformRoutes(deps: PlatformRouteDeps): RouteSpec[] {
         const r = await support.revokeSupport(tx);
         await audit({ action: 'support.access_revoked', resourceType: 'support_grant', risk: 'high', changes: r });
         return { grant: null, sessions: await support.supportSessions(tx) };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/settings',
+      summary: 'The business’s settings: name, time zone, currency, locale, date and time format, colour, logo',
+      tags: ['business'],
+      access: 'tenant',
+      permission: 'tenant.settings.update',
+      response: settings.settings,
+      handler: ({ tx }) => settings.read(tx),
+    }),
+    route({
+      method: 'PUT',
+      url: '/api/v1/settings',
+      summary: 'Change the business’s settings (the colour needs custom branding in the plan)',
+      tags: ['business'],
+      access: 'tenant',
+      permission: 'tenant.settings.update',
+      body: settings.settingsBody,
+      example: { name: 'Harbour Grill', time_zone: 'Europe/Dublin', currency: 'EUR', locale: 'en-IE', date_format: 'dmy', time_format: '24h', brand_color: '#0f766e', version: 1 },
+      response: settings.settings,
+      handler: async ({ tx, tenant, body, audit }) => {
+        const { before, after } = await settings.update(tx, tenant.entitlements, body);
+        const { version: _v, ...was } = before;
+        const { version: _w, ...is } = after;
+        await audit({ action: 'tenant.settings_changed', resourceType: 'tenant', resourceId: tx.tenantId, risk: 'medium', changes: { before: was, after: is } });
+        await announceTenantChange(tx, deps, tx.tenantId);
+        return after;
+      },
+    }),
+    route({
+      method: 'PUT',
+      url: '/api/v1/settings/logo',
+      summary: 'Upload the business’s logo: the image itself as the body (PNG, JPEG or WebP, at most 512 KB)',
+      tags: ['business'],
+      access: 'tenant',
+      permission: 'tenant.settings.update',
+      feature: 'custom_branding',
+      response: settings.settings,
+      handler: async ({ tx, tenant, req, audit }) => {
+        if (!Buffer.isBuffer(req.body)) {
+          throw new AppError(415, 'logo_type_not_allowed', 'Send the image itself as the body, with its Content-Type (image/png, image/jpeg or image/webp).', [
+            { field: 'header.content-type', code: 'logo_type_not_allowed', message: 'an image type' },
+          ]);
+        }
+        const file = await settings.setLogo(tx, tenant.entitlements, req.body);
+        await announceTenantChange(tx, deps, tx.tenantId);
+        await audit({ action: 'tenant.logo_changed', resourceType: 'tenant_file', resourceId: file.id, risk: 'low', changes: { content_type: file.content_type, size_bytes: file.size_bytes } });
+        return settings.read(tx);
+      },
+    }),
+    route({
+      method: 'DELETE',
+      url: '/api/v1/settings/logo',
+      summary: 'Remove the business’s logo',
+      tags: ['business'],
+      access: 'tenant',
+      permission: 'tenant.settings.update',
+      response: settings.settings,
+      handler: async ({ tx, audit }) => {
+        const removed = await settings.removeLogo(tx);
+        await announceTenantChange(tx, deps, tx.tenantId);
+        await audit({ action: 'tenant.logo_removed', resourceType: 'tenant', resourceId: tx.tenantId, risk: 'low', changes: { removed } });
+        return settings.read(tx);
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/public/branding/logo',
+      summary: 'The business’s logo, for its sign-in and guest pages',
+      tags: ['business'],
+      access: 'public',
+      response: z.any(),
+      handler: async ({ tx, req, reply }) => {
+        const f = await settings.logo(tx);
+        if (!f) throw errors.notFound('logo');
+        const etag = `"${f.sha256.toString('base64url')}"`;
+        // The address carries the file's id (?v=), so a new logo is a new address and this one can be kept a day.
+        reply.header('etag', etag).header('cache-control', 'public, max-age=86400').type(f.content_type);
+        if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+        return f.bytes;
       },
     }),
     route({

@@ -70,7 +70,7 @@ export class TenantDirectory {
       query = this.db
         .withPlatform(SYSTEM, (tx) =>
           tx.query<Omit<HostTenant, 'entitlements'> & TenantPlanColumns>(
-            `SELECT t.id, t.slug, t.name, t.status, t.locale, t.currency, t.time_zone, t.brand_color,
+            `SELECT t.id, t.slug, t.name, t.status, t.locale, t.currency, t.time_zone, t.brand_color, t.date_format, t.time_format, t.logo_file_id,
                     t.plan, p.features AS plan_features, p.limits AS plan_limits, t.feature_overrides, t.limit_overrides
                FROM tenants t JOIN plans p ON p.code = t.plan
               WHERE t.${where} AND t.status <> 'purged'`,

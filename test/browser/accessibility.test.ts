@@ -84,6 +84,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
         ['/waitlist/queues', 'Waitlist queues'],
         ['/waitlist/analytics', 'Waitlist analytics'],
         ['/usage', 'Plan and usage'],
+        ['/settings', 'Settings'],
       ] as const) {
         // The page's own data loaded (no spinner left), so axe sees what a person sees.
         problems.push(...(await check(page, path, async (p) => {

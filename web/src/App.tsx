@@ -15,6 +15,7 @@ import { PeoplePage } from './pages/People';
 import { KiosksPage } from './pages/Kiosks';
 import { AuditPage } from './pages/Audit';
 import { UsagePage } from './pages/Usage';
+import { SettingsPage } from './pages/Settings';
 import { BusinessUnavailable } from './pages/Unavailable';
 import { cashRoutes, kioskCashRoute } from './pages/cash/routes';
 import { waitlistPublicRoutes, waitlistRoutes } from './pages/waitlist/routes';
@@ -69,6 +70,7 @@ const businessRouter = () =>
           { path: 'kiosks', element: <KiosksPage /> },
           { path: 'audit', element: <AuditPage /> },
           { path: 'usage', element: <UsagePage /> },
+          { path: 'settings', element: <SettingsPage /> },
           ...cashRoutes,
           ...waitlistRoutes,
           { path: '*', element: <Navigate to="/" replace /> },

@@ -56,7 +56,10 @@ interface Options {
 
 async function send<T>(method: string, path: string, body: unknown, opts: Options, retried = false): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  // A file goes as itself, with its own type (a logo upload); anything else as JSON.
+  const file = body instanceof Blob ? body : null;
+  if (file) headers['content-type'] = file.type || 'application/octet-stream';
+  else if (body !== undefined) headers['content-type'] = 'application/json';
   if (opts.bearer) headers.authorization = `Bearer ${opts.bearer}`;
   else if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   let res: Response;
@@ -64,7 +67,7 @@ async function send<T>(method: string, path: string, body: unknown, opts: Option
     res = await fetch(`${pathPrefix}/api/v1${path}`, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: file ?? (body === undefined ? undefined : JSON.stringify(body)),
       // Cookies ride along even with a device token: the server reads the token first, and the PIN sign-in that
       // a kiosk sends with its token answers with the session cookie the browser must keep.
       credentials: 'same-origin',
@@ -102,6 +105,8 @@ export const api = {
   put: <T>(path: string, body?: unknown, opts: Options = {}) => send<T>('PUT', path, body ?? {}, opts),
   patch: <T>(path: string, body?: unknown, opts: Options = {}) => send<T>('PATCH', path, body ?? {}, opts),
   delete: <T>(path: string, opts: Options = {}) => send<T>('DELETE', path, undefined, opts),
+  /** Sends a file as the body of a PUT (the server checks what its bytes are). */
+  upload: <T>(path: string, file: Blob, opts: Options = {}) => send<T>('PUT', path, file, opts),
 };
 
 /** Every item of a paged list, following next_cursor (lists answer at most 100 items a page). */

@@ -17,6 +17,7 @@ export const navigation: NavEntry[] = [
   { to: '/people', label: 'People', permission: 'identity.user.read' },
   { to: '/kiosks', label: 'Kiosks', permission: 'identity.kiosk.manage' },
   { to: '/audit', label: 'Audit log', permission: 'audit.read' },
+  { to: '/settings', label: 'Settings', permission: 'tenant.settings.update' },
   { to: '/usage', label: 'Plan and usage', permission: 'tenant.billing.manage' },
   { to: '/account', label: 'My account' },
 ];

@@ -22,6 +22,10 @@ export interface Business {
   currency: string;
   time_zone: string;
   brand_color: string;
+  date_format: string;
+  time_format: string;
+  /** The business's logo (on its sign-in and guest pages), when it has one. */
+  logo_url: string | null;
 }
 
 export interface Location {

@@ -6,6 +6,7 @@ export function PublicFrame({ title, children, wide = false }: { title: string; 
   const business = useBusiness().data;
   return (
     <div className="flex min-h-screen flex-col items-center bg-stone-100 px-4 py-10">
+      {business?.logo_url ? <img src={business.logo_url} alt="" className="mb-3 h-16 w-auto max-w-[12rem] object-contain" data-testid="business-logo" /> : null}
       <p className="mb-6 text-xl font-bold text-brand" data-testid="business-name">
         {business?.name ?? 'Brigade'}
       </p>
