@@ -350,7 +350,15 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
     ...notificationRoutes,
     ...inFeature('cash', cashRoutes({ jobs, mailer, tenantUrl })),
     ...inFeature('waitlist', waitlistRoutes({ jobs, realtime, messages: guestMessages, tenantUrl })),
-    ...platformRoutes({ limits, sessions, jobs, mailer, tenantUrl, forgetTenants: () => tenants.forget() }),
+    ...platformRoutes({
+      limits,
+      sessions,
+      jobs,
+      mailer,
+      tenantUrl,
+      forgetTenants: () => tenants.forget(),
+      domains: { verifyUrlTemplate: config.DOMAIN_VERIFY_URL, baseDomain: config.BASE_DOMAIN },
+    }),
     ...signUpRoutes({ jobs, mailer, starter, log, publicUrl: publicUrl.origin, tenantUrl }),
   ];
   registerRoutes(app, specs, {

@@ -28,6 +28,11 @@ const envSchema = z.object({
   WHATSAPP_API_URL: z.string().url().default('https://graph.facebook.com'),
   /** Anonymous requests (guest pages, sign-in pages) per address and business per 15 minutes. */
   PUBLIC_REQUESTS_PER_IP: z.coerce.number().int().min(1).default(1000),
+  /**
+   * Where a custom domain's token is looked for, `{domain}` in it (default: http://{domain}/.well-known/…). Set only
+   * to point the check at a local peer in tests; when set, the private-network guard is off.
+   */
+  DOMAIN_VERIFY_URL: z.string().optional(),
   BRIGADE_DEMO: bool,
   BRIGADE_DEMO_PASSWORD: z.string().min(8).max(128).default('brigade-demo-2026'),
   CORS_ORIGINS: z.string().default(''),

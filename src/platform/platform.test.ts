@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, testApp, type Client, type TestApp } from '../../test/harness.ts';
 import { startMailCatcher, type MailCatcher } from '../../test/mail.ts';
@@ -585,5 +587,60 @@ describe('business settings and branding', () => {
     // Removing it frees the storage.
     expect((await owner.delete('/api/v1/settings/logo')).json().logo_url).toBeNull();
     expect(await t.db.admin(`SELECT count(*)::int AS n FROM tenant_files WHERE tenant_id = $1`, [biz.id])).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('a custom domain', () => {
+  it('is used only after its token is found on it; until then, and for a wrong token, the domain shows nothing', async () => {
+    // A local web server standing in for the business's own site, serving whatever token it is given.
+    const served = new Map<string, string>();
+    const site = createServer((req, res) => {
+      const [, domainName, ...rest] = (req.url ?? '').split('/');
+      const body = `/${rest.join('/')}` === '/.well-known/brigade-domain-verification.txt' ? served.get(domainName!) : undefined;
+      res.writeHead(body ? 200 : 404, { 'content-type': 'text/plain' }).end(body ?? 'not found');
+    });
+    await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
+    const port = (site.address() as AddressInfo).port;
+    const app = await testApp({ DOMAIN_VERIFY_URL: `http://127.0.0.1:${port}/{domain}/.well-known/brigade-domain-verification.txt` });
+    try {
+      const biz = await app.tenant();
+      const owner = await app.as(biz, 'owner');
+      const asked = await owner.put('/api/v1/settings/domain', { domain: 'WWW.Harbour-Grill.example' });
+      expect(asked.statusCode, asked.body).toBe(200);
+      const { token, domain } = asked.json().pending;
+      expect(domain).toBe('www.harbour-grill.example');
+      expect(token).toMatch(/^brigade-domain=/);
+      const onDomain = new (owner.constructor as typeof Client)(app.app, 'www.harbour-grill.example');
+      expect((await onDomain.get('/api/v1/tenant')).statusCode).toBe(404);
+
+      // Nothing served yet, then the wrong token: not verified, and still not used.
+      const none = await owner.post('/api/v1/settings/domain/verify');
+      expect(none.statusCode).toBe(422);
+      expect(none.json()).toMatchObject({ code: 'domain_not_verified', detail: expect.stringContaining('404') });
+      served.set(domain, 'brigade-domain=someone-elses');
+      expect((await owner.post('/api/v1/settings/domain/verify')).json().detail).toContain('does not hold the token');
+      expect((await onDomain.get('/api/v1/tenant')).statusCode).toBe(404);
+
+      served.set(domain, `${token}\n`);
+      const ok = await owner.post('/api/v1/settings/domain/verify');
+      expect(ok.statusCode, ok.body).toBe(200);
+      expect(ok.json()).toMatchObject({ domain, pending: null, verified_at: expect.any(String) });
+      expect((await onDomain.get('/api/v1/tenant')).json()).toMatchObject({ slug: biz.slug });
+      // Another business cannot claim it; Brigade's own addresses are not anyone's to claim.
+      const other = await app.tenant();
+      const otherOwner = await app.as(other, 'owner');
+      expect((await otherOwner.put('/api/v1/settings/domain', { domain })).json().code).toBe('domain_taken');
+      expect((await otherOwner.put('/api/v1/settings/domain', { domain: `${biz.slug}.localhost.example` })).statusCode).toBe(200);
+      const own = await otherOwner.put('/api/v1/settings/domain', { domain: 'x.localhost' });
+      expect(own.statusCode).toBe(400);
+
+      // Removed: the domain shows nothing again; the Brigade address keeps working.
+      expect((await owner.delete('/api/v1/settings/domain')).json().domain).toBeNull();
+      expect((await onDomain.get('/api/v1/tenant')).statusCode).toBe(404);
+      expect((await app.anonymous(biz).get('/api/v1/tenant')).statusCode).toBe(200);
+    } finally {
+      await app.close();
+      site.close();
+    }
   });
 });

@@ -14,6 +14,7 @@ import { revokeUserSessions, type SessionRowCache } from '../identity/service.ts
 import * as support from '../identity/support.ts';
 import * as service from './service.ts';
 import * as settings from './settings.ts';
+import * as domain from './domain.ts';
 import { completeSignUp, startSignUp, type SignUpDeps } from './signup.ts';
 import { TEMPLATE_CODES } from './templates.ts';
 
@@ -74,6 +75,7 @@ const toWire = (e: Entitlements) => ({ plan: e.plan, features: [...e.features], 
 export interface PlatformRouteDeps extends LifecycleDeps {
   limits: LimitCounters;
   sessions: SessionRowCache;
+  domains: domain.DomainDeps;
 }
 
 export function platformRoutes(deps: PlatformRouteDeps): RouteSpec[] {
@@ -560,6 +562,65 @@ export function platformRoutes(deps: PlatformRouteDeps): RouteSpec[] {
         await announceTenantChange(tx, deps, tx.tenantId);
         await audit({ action: 'tenant.logo_removed', resourceType: 'tenant', resourceId: tx.tenantId, risk: 'low', changes: { removed } });
         return settings.read(tx);
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/settings/domain',
+      summary: 'The business’s own domain, and the one waiting for verification with its token',
+      tags: ['business'],
+      access: 'tenant',
+      permission: 'tenant.settings.update',
+      feature: 'custom_domain',
+      response: domain.domainState,
+      handler: ({ tx }) => domain.state(tx, deps.domains),
+    }),
+    route({
+      method: 'PUT',
+      url: '/api/v1/settings/domain',
+      summary: 'Ask for a domain of the business’s own: answers the token to serve on it',
+      tags: ['business'],
+      access: 'tenant',
+      permission: 'tenant.settings.update',
+      feature: 'custom_domain',
+      body: domain.domainBody,
+      example: { domain: 'www.harbourgrill.ie' },
+      response: domain.domainState,
+      handler: async ({ tx, body, audit }) => {
+        const r = await domain.request(tx, deps.domains, body.domain);
+        await audit({ action: 'tenant.domain_requested', resourceType: 'tenant', resourceId: tx.tenantId, risk: 'medium', changes: { domain: body.domain } });
+        return r;
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/settings/domain/verify',
+      summary: 'Check that the token is served on the domain; once it is, the domain is the business’s address',
+      tags: ['business'],
+      access: 'tenant',
+      permission: 'tenant.settings.update',
+      feature: 'custom_domain',
+      response: domain.domainState,
+      handler: async ({ tx, audit }) => {
+        const r = await domain.verify(tx, deps.domains);
+        await audit({ action: 'tenant.domain_verified', resourceType: 'tenant', resourceId: tx.tenantId, risk: 'high', changes: { domain: r.domain } });
+        await announceTenantChange(tx, deps, tx.tenantId);
+        return r;
+      },
+    }),
+    route({
+      method: 'DELETE',
+      url: '/api/v1/settings/domain',
+      summary: 'Stop using the business’s own domain (its Brigade address keeps working)',
+      tags: ['business'],
+      access: 'tenant',
+      permission: 'tenant.settings.update',
+      response: domain.domainState,
+      handler: async ({ tx, audit }) => {
+        const r = await domain.remove(tx, deps.domains);
+        await audit({ action: 'tenant.domain_removed', resourceType: 'tenant', resourceId: tx.tenantId, risk: 'medium' });
+        await announceTenantChange(tx, deps, tx.tenantId);
+        return r;
       },
     }),
     route({
