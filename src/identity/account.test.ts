@@ -97,10 +97,20 @@ describe('my profile and my activity', () => {
 });
 
 describe('the business at this address and the business switcher', () => {
-  it('tells anyone the business name, colour, locale and currency, and 404s an unknown address', async () => {
+  it('tells anyone the business name, colour, logo, locale, formats and currency, and 404s an unknown address', async () => {
     const r = await t.anonymous(bistro).get('/api/v1/tenant');
     expect(r.statusCode).toBe(200);
-    expect(r.json()).toEqual({ slug: bistro.slug, name: bistro.name, locale: 'en-US', currency: 'USD', time_zone: expect.any(String), brand_color: '#0f766e' });
+    expect(r.json()).toEqual({
+      slug: bistro.slug,
+      name: bistro.name,
+      locale: 'en-US',
+      currency: 'USD',
+      time_zone: expect.any(String),
+      brand_color: '#0f766e',
+      date_format: 'locale',
+      time_format: 'locale',
+      logo_url: null,
+    });
     expect((await t.anonymous(null).get('/api/v1/tenant')).statusCode).toBe(404);
   });
 
