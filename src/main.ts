@@ -33,7 +33,8 @@ function printSignIns(s: DemoSignIns, port: number): void {
     '',
     'Demo data created. Sign in with these (shown once):',
     `  password for every demo account: ${s.password}    kiosk PIN: ${s.pin}`,
-    `  platform admin: ${s.platformAdmin}`,
+    `  platform admin: ${s.platformAdmin} at http://localhost:${port}/platform (sets up an authenticator app at the first sign-in)`,
+    `  a new business: http://localhost:${port}/sign-up`,
     ...s.tenants.flatMap((t) => [`  ${t.slug}: http://${t.slug}.localhost:${port}  (or http://localhost:${port}/t/${t.slug}/)`, ...t.users.map((u) => `      ${u}`)]),
     '',
   ];

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import { writeAudit, writePlatformAudit, writeTenantAuditFromPlatform } from '../core/audit.ts';
+import { writeTenantAuditFromPlatform } from '../core/audit.ts';
 import type { PlatformTx } from '../core/db/tx.ts';
 import type { Entitlements, LimitCounters } from '../core/entitlements.ts';
 import { AppError, errors } from '../core/errors.ts';
@@ -10,11 +10,12 @@ import { email, idParams, instant, MAX_PAGE, text, timeZone, uuid } from '../cor
 import { fullExport } from './export.ts';
 import { announceTenantChange, JOB_INVITE_OWNER, JOB_TRIAL_END, TENANT_STATUSES, TRIAL_DAYS, transition, type LifecycleDeps } from './lifecycle.ts';
 import { entitlementsOf, FEATURES, LIMITS, PLAN_CODES } from './plans.ts';
-import { revokeUserSessions, type SessionRowCache } from '../identity/service.ts';
+import type { SessionRowCache } from '../identity/service.ts';
 import * as support from '../identity/support.ts';
 import * as service from './service.ts';
 import * as settings from './settings.ts';
 import * as domain from './domain.ts';
+import * as people from './people.ts';
 import { completeSignUp, startSignUp, type SignUpDeps } from './signup.ts';
 import { TEMPLATE_CODES } from './templates.ts';
 
@@ -389,33 +390,7 @@ export function platformRoutes(deps: PlatformRouteDeps): RouteSpec[] {
       example: { user_id: '01900000-0000-7000-8000-000000000000', reason: 'phone stolen', disable: false },
       response: z.object({ sessions_ended: z.number(), disabled: z.boolean() }),
       noAudit: 'written to both logs below',
-      handler: async ({ tx, params, body, meta }) => {
-        const t = await service.tenantRecord(tx, params.id);
-        if (!t) throw errors.notFound('tenant');
-        const ended = await tx.asTenant(params.id, async (ttx) => {
-          const [u] = await ttx.query<{ id: string }>(`SELECT id FROM users WHERE tenant_id = $1 AND id = $2`, [params.id, body.user_id]);
-          if (!u) throw errors.notFound('person');
-          if (body.disable) await ttx.query(`UPDATE users SET status = 'disabled', version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [params.id, body.user_id]);
-          const n = await revokeUserSessions(ttx, deps.sessions, body.user_id);
-          await writeAudit(ttx, meta, {
-            action: body.disable ? 'identity.user.disabled_by_platform' : 'identity.user.signed_out_by_platform',
-            resourceType: 'user',
-            resourceId: body.user_id,
-            risk: 'high',
-            changes: { reason: body.reason, sessions_ended: n },
-          });
-          return n;
-        });
-        await writePlatformAudit(tx, meta, {
-          action: body.disable ? 'tenant.person_disabled' : 'tenant.person_signed_out',
-          resourceType: 'user',
-          resourceId: body.user_id,
-          targetTenantId: params.id,
-          risk: 'high',
-          changes: { reason: body.reason, sessions_ended: ended },
-        });
-        return { sessions_ended: ended, disabled: body.disable };
-      },
+      handler: ({ tx, params, body, meta }) => people.signOut(tx, deps.sessions, meta, params.id, body),
     }),
     route({
       method: 'POST',
@@ -432,32 +407,7 @@ export function platformRoutes(deps: PlatformRouteDeps): RouteSpec[] {
       response: z.object({ id: uuid, token: z.string(), expires_at: instant, url: z.string() }),
       noIdempotency: 'the answer carries the session token, which must never be stored to be replayed',
       noAudit: 'written to both logs below',
-      handler: async ({ tx, params, body, principal, meta }) => {
-        const t = await service.tenantRecord(tx, params.id);
-        if (!t || t.status === 'purged') throw errors.notFound('tenant');
-        const opened = await tx.asTenant(params.id, async (ttx) => {
-          const s = await support.openSupportSession(ttx, { id: principal.userId, label: principal.label }, body.reason, body.minutes);
-          // The business sees it in its own trail, with who looked and why.
-          await writeAudit(ttx, meta, {
-            action: 'support.session_opened',
-            resourceType: 'support_session',
-            resourceId: s.id,
-            risk: 'high',
-            actor: { type: 'platform', id: principal.userId, label: principal.label },
-            changes: { reason: body.reason, expires_at: s.expires_at.toISOString() },
-          });
-          return s;
-        });
-        await writePlatformAudit(tx, meta, {
-          action: 'tenant.support_session_opened',
-          resourceType: 'support_session',
-          resourceId: opened.id,
-          targetTenantId: params.id,
-          risk: 'high',
-          changes: { reason: body.reason, expires_at: opened.expires_at.toISOString() },
-        });
-        return { ...opened, url: deps.tenantUrl(t.slug) };
-      },
+      handler: ({ tx, params, body, principal, meta }) => people.openSupport(tx, deps, meta, { id: principal.userId, label: principal.label }, params.id, body),
     }),
     route({
       method: 'GET',
