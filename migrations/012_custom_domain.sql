@@ -7,11 +7,8 @@ ALTER TABLE tenants
 CREATE FUNCTION brigade_request_custom_domain(p_domain text, p_token text) RETURNS void
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
 DECLARE
-  t uuid := current_tenant_id();
+  t uuid := bound_tenant_id();
 BEGIN
-  IF t IS NULL THEN
-    RAISE EXCEPTION 'no business is bound to this transaction' USING ERRCODE = 'insufficient_privilege';
-  END IF;
   UPDATE tenants SET custom_domain_pending = p_domain, custom_domain_token = p_token, updated_at = now() WHERE id = t;
 END $$;
 
@@ -19,11 +16,8 @@ END $$;
 CREATE FUNCTION brigade_use_custom_domain(p_domain text) RETURNS boolean
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
 DECLARE
-  t uuid := current_tenant_id();
+  t uuid := bound_tenant_id();
 BEGIN
-  IF t IS NULL THEN
-    RAISE EXCEPTION 'no business is bound to this transaction' USING ERRCODE = 'insufficient_privilege';
-  END IF;
   UPDATE tenants SET custom_domain = p_domain, custom_domain_pending = NULL, custom_domain_token = NULL,
          custom_domain_verified_at = now(), updated_at = now()
    WHERE id = t AND custom_domain_pending = p_domain;
@@ -33,11 +27,8 @@ END $$;
 CREATE FUNCTION brigade_remove_custom_domain() RETURNS void
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
 DECLARE
-  t uuid := current_tenant_id();
+  t uuid := bound_tenant_id();
 BEGIN
-  IF t IS NULL THEN
-    RAISE EXCEPTION 'no business is bound to this transaction' USING ERRCODE = 'insufficient_privilege';
-  END IF;
   UPDATE tenants SET custom_domain = NULL, custom_domain_pending = NULL, custom_domain_token = NULL,
          custom_domain_verified_at = NULL, updated_at = now()
    WHERE id = t;

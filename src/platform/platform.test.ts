@@ -546,6 +546,8 @@ describe('business settings and branding', () => {
     expect(bad.json().errors.map((e: { field: string }) => e.field).sort()).toEqual(['body.locale', 'body.time_zone']);
     expect((await (await t.as(biz, 'manager')).put('/api/v1/settings', { ...now, logo_url: undefined, name: 'X' })).statusCode).toBe(403);
     expect((await owner.get('/api/v1/settings')).json().name).toBe('Harbour Grill');
+    // The business reaches its row only through functions bound to its transaction's tenant: none bound, none changed.
+    await expect(t.db.admin(`DO $$ BEGIN SET LOCAL ROLE brigade_app; PERFORM brigade_set_business_logo(NULL); END $$`)).rejects.toThrow(/no business is bound/);
     // The change is in the business's trail, before and after.
     const [log] = await t.db.admin(`SELECT changes FROM audit_log WHERE tenant_id = $1 AND action = 'tenant.settings_changed'`, [biz.id]);
     expect(log!.changes).toMatchObject({ before: { name: biz.name }, after: { name: 'Harbour Grill' } });
