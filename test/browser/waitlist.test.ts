@@ -251,8 +251,8 @@ describe('the waitlist board, queues and analytics', () => {
     const link = page.getByRole('link', { name: 'Download CSV' });
     // Both filters stay in the link even when they were changed in quick succession.
     await expect.poll(() => link.getAttribute('href')).toContain('period=30d');
+    await expect.poll(() => link.getAttribute('href')).toContain(`queue_id=${q.id}`);
     const href = (await link.getAttribute('href'))!;
-    expect(href).toContain(`queue_id=${q.id}`);
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
     expect(download.suggestedFilename()).toBe('waitlist-30d.csv');
     const text = await readFile((await download.path())!, 'utf8');

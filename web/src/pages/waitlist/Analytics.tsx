@@ -43,6 +43,8 @@ function Report() {
   const queues = useQuery({
     queryKey: queuesKey(locationId || undefined),
     queryFn: () => api.get<{ items: Queue[] }>(`/waitlist/queues${qs({ location_id: locationId })}`),
+    // While the list reloads, the queue chosen in the address stays chosen (the report and its CSV link keep it).
+    placeholderData: (prev) => prev,
   });
   const queueItems = queues.data?.items ?? [];
   const queueId = queueItems.some((q) => q.id === params.get('queue')) ? params.get('queue')! : '';
