@@ -99,7 +99,8 @@ describe('the back office', () => {
     await page.getByLabel('Plan').selectOption('basic');
     await page.waitForURL((u) => u.searchParams.get('status') === 'trial' && u.searchParams.get('plan') === 'basic' && u.searchParams.get('q') === suffix);
     await rows.filter({ hasText: slug }).waitFor();
-    expect(await rows.count()).toBe(1);
+    // The filtered list replaces the one before it: wait for it rather than count the rows of the old one.
+    await expect.poll(() => rows.count()).toBe(1);
     await page.getByLabel('Status').selectOption('active');
     await page.getByText('No business matches these filters.').waitFor();
 
