@@ -105,7 +105,8 @@ export interface TestApp {
   /** Signs in as the person holding `role` in `tenant`, on the tenant's own host. */
   as(tenant: SeededTenant, role: TenantRole): Promise<Client>;
   anonymous(tenant: SeededTenant | null): Client;
-  platformAdmin(): Promise<Client>;
+  /** A platform operator signed in with both steps (platform_support reads only). */
+  platformAdmin(role?: 'platform_admin' | 'platform_support'): Promise<Client>;
   close(): Promise<void>;
 }
 
@@ -143,10 +144,10 @@ export async function testApp(env: Record<string, string> = {}, opts: { startJob
     anonymous(tenant) {
       return new Client(app, tenant ? `${tenant.slug}.localhost` : 'localhost');
     },
-    async platformAdmin() {
-      const email = `admin-${randomBytes(3).toString('hex')}@brigade.test`;
+    async platformAdmin(role = 'platform_admin') {
+      const email = `${role === 'platform_admin' ? 'admin' : 'support'}-${randomBytes(3).toString('hex')}@brigade.test`;
       await app.brigade.db.withPlatform({ type: 'system', id: null, label: 'test' }, (tx) =>
-        createPlatformUser(tx, { email, name: 'Admin', password: PASSWORD, role: 'platform_admin' }),
+        createPlatformUser(tx, { email, name: 'Admin', password: PASSWORD, role }),
       );
       // Password, then enrolling an authenticator, then its code: the only way to a platform session.
       const c = new Client(app, 'localhost');

@@ -44,7 +44,8 @@ export const errors = {
     ]),
   locked: (code: string, message: string, retryAfterSeconds: number) =>
     new AppError(423, code, message, [], { retry_after_seconds: retryAfterSeconds }, { 'retry-after': String(retryAfterSeconds) }),
-  tenantSuspended: () => new AppError(403, 'tenant_suspended', 'This account is suspended. Contact the owner of the business.'),
+  tenantSuspended: (supportEmail?: string | null) =>
+    new AppError(403, 'tenant_suspended', `This account is suspended. Contact the owner of the business${supportEmail ? ` or write to ${supportEmail}` : ''}.`),
 };
 
 const TITLES: Record<number, string> = {

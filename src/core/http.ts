@@ -50,6 +50,10 @@ export interface HostTenant {
   time_format: string;
   /** The logo file, when the business has one (served at /api/v1/public/branding/logo). */
   logo_file_id: string | null;
+  /** Where a suspended business is told to write (the operator's platform settings), if set. */
+  support_email?: string | null;
+  /** The roles the business works with (its template's, or the owner's choice); all when not known. */
+  roles_in_use?: readonly string[];
   entitlements: Entitlements;
 }
 
@@ -77,6 +81,16 @@ export interface TenantRouteContext<P, Q, B> extends RouteContext<P, Q, B> {
   /** Present on `tenant` routes; null on `public` ones. */
   principal: Principal | null;
   audit(entry: AuditEntry): Promise<void>;
+}
+
+/**
+ * What a tenant route's `prepare` step gets: the request, and short read-only tenant transactions of its own. It
+ * runs before the route's transaction opens, for work that must not hold one open (a call to another server).
+ */
+export interface PrepareContext<P, Q, B> extends RouteContext<P, Q, B> {
+  tenant: HostTenant;
+  principal: Principal;
+  read<T>(fn: (tx: TenantTx) => Promise<T>): Promise<T>;
 }
 
 export interface PlatformRouteContext<P, Q, B> extends RouteContext<P, Q, B> {
@@ -115,6 +129,13 @@ interface BaseSpec<P extends ZodType | undefined, Q extends ZodType | undefined,
   /** Cookie-credential routes that are safe without a CSRF token say why here (none should). */
   noCsrf?: string;
   /**
+   * A GET whose every call is recorded in the audit trail (a download of a whole business's data) says why here;
+   * it runs in a write transaction so the record commits with the read.
+   */
+  auditedRead?: string;
+  /** A change a read-only support session may still make (only ending itself); say why. */
+  supportMayCall?: string;
+  /**
    * Routes whose body carries a secret (password, PIN, token) ignore Idempotency-Key, say why here: the key's
    * record would keep a hash of the secret, and replaying a sign-in would answer without its cookie.
    */
@@ -128,7 +149,9 @@ export type RouteSpec<P extends ZodType | undefined = any, Q extends ZodType | u
   | (BaseSpec<P, Q, B, R> & {
       access: 'tenant';
       permission: string;
-      handler: (ctx: TenantRouteContext<Infer<P>, Infer<Q>, Infer<B>> & { principal: Principal }) => Promise<z.output<R>>;
+      /** Runs first, outside the route's transaction; its answer reaches the handler as `prepared` (checked there). */
+      prepare?: (ctx: PrepareContext<Infer<P>, Infer<Q>, Infer<B>>) => Promise<unknown>;
+      handler: (ctx: TenantRouteContext<Infer<P>, Infer<Q>, Infer<B>> & { principal: Principal; prepared: unknown }) => Promise<z.output<R>>;
     })
   | (BaseSpec<P, Q, B, R> & {
       /**
@@ -229,7 +252,7 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: R
       }
       if (spec.access === 'public') {
         if (!host) throw errors.tenantNotFound();
-        if (!LIVE_TENANT.has(host.status) && !(spec.whenCancelled && host.status === 'cancelled')) throw errors.tenantSuspended();
+        if (!LIVE_TENANT.has(host.status) && !(spec.whenCancelled && host.status === 'cancelled')) throw errors.tenantSuspended(host.support_email);
         if (spec.feature && !hasFeature(host.entitlements, spec.feature)) throw entitlementErrors.featureDisabled(spec.feature);
         meteredCall(host, null);
         return;
@@ -240,13 +263,13 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: R
       if (host && host.id !== principal.tenantId) throw errors.wrongTenant();
       const tenant = host ?? (await resolvers.tenantById(principal.tenantId));
       if (!tenant) throw errors.unauthenticated();
-      if (!LIVE_TENANT.has(tenant.status)) throw errors.tenantSuspended();
+      if (!LIVE_TENANT.has(tenant.status)) throw errors.tenantSuspended(tenant.support_email);
       req.hostTenant = tenant;
       req.principal = principal;
       if (principal.viaCookie && !SAFE.has(req.method) && !spec.noCsrf) await deps.csrfCheck(req, reply);
       if (!principal.has(spec.permission)) throw errors.forbidden(spec.permission);
       // Whatever a permission says, support never changes a business.
-      if (principal.kind === 'support_session' && !SAFE.has(req.method)) throw errors.forbidden('support sessions are read-only');
+      if (principal.kind === 'support_session' && !SAFE.has(req.method) && !spec.supportMayCall) throw errors.forbidden('support sessions are read-only');
       if (spec.feature && !hasFeature(tenant.entitlements, spec.feature)) throw entitlementErrors.featureDisabled(spec.feature);
       meteredCall(tenant, principal.userId);
     };
@@ -286,7 +309,11 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: R
       if (spec.access === 'tenant_cross') {
         return finish(await db.withPlatform(actorOf(principal), (tx) => spec.handler({ ...base, tx, tenant, principal: principal! } as never)));
       }
-      const write = !SAFE.has(req.method);
+      const write = !SAFE.has(req.method) || spec.auditedRead !== undefined;
+      const prepared =
+        spec.access === 'tenant' && spec.prepare
+          ? await spec.prepare({ ...base, tenant, principal: principal!, read: (fn: (tx: TenantTx) => Promise<unknown>) => db.withTenant(tenant.id, actorOf(principal), 'read', fn) } as never)
+          : undefined;
       return finish(
         rethrowFailure(await db.withTenant(tenant.id, actorOf(principal), write ? 'write' : 'read', async (tx) => {
           let audits = 0;
@@ -295,6 +322,7 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: R
             tx,
             tenant,
             principal,
+            prepared,
             audit: async (entry: AuditEntry) => {
               audits++;
               await writeAudit(tx, meta, entry);

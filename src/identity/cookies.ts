@@ -8,12 +8,15 @@ export class SessionCookies {
   readonly session: string;
   readonly platform: string;
   readonly csrf: string;
+  /** An operator's read-only support session in a business's pages (the bsa_ token, never a person's session). */
+  readonly support: string;
 
   constructor(readonly secure: boolean) {
     const p = secure ? '__Host-' : '';
     this.session = `${p}brigade_session`;
     this.platform = `${p}brigade_platform`;
     this.csrf = `${p}brigade_csrf`;
+    this.support = `${p}brigade_support`;
   }
 
   options(expires?: Date) {

@@ -90,6 +90,7 @@ export const PLATFORM_PERMISSIONS = {
   'platform.tenants.manage': 'Create and change tenants',
   'platform.outbox.read': 'Read mail kept in the outbox',
   'platform.audit.read': 'Read the platform audit log',
+  'platform.settings.manage': 'Change the service’s own settings',
 } as const;
 export type PlatformPermission = keyof typeof PLATFORM_PERMISSIONS;
 

@@ -1,17 +1,26 @@
 import { z } from 'zod';
-import { route, failAfterCommit } from '../core/http.ts';
+import { route, failAfterCommit, type HostTenant } from '../core/http.ts';
 import { listOwnActivity, writeAudit, type AuditEntry } from '../core/audit.ts';
 import { AppError, errors } from '../core/errors.ts';
 import { idParams } from '../core/schemas.ts';
 import type { Jobs } from '../core/jobs.ts';
 import type { SessionCookies } from './cookies.ts';
 import * as s from './schemas.ts';
-import { PLATFORM_ROLE_PERMISSIONS } from './permissions.ts';
+import { PLATFORM_ROLE_PERMISSIONS, TENANT_ROLES } from './permissions.ts';
 import * as service from './service.ts';
+import * as support from './support.ts';
 
 const tags = ['auth'];
 // Sign-in, reset and PIN have their own counters, per client address (and per email where one is given).
 const FIFTEEN_MINUTES = 15 * 60 * 1000;
+
+/** The business as a signed-in page needs it: which one, and the roles it works with. */
+const tenantOf = (t: HostTenant) => ({
+  id: t.id,
+  slug: t.slug,
+  name: t.name,
+  roles_in_use: TENANT_ROLES.filter((r) => !t.roles_in_use || t.roles_in_use.includes(r)),
+});
 
 export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCookies; jobs: Jobs }) {
   const { cookies, jobs } = deps;
@@ -84,6 +93,40 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       },
     }),
     route({
+      method: 'POST',
+      url: '/api/v1/auth/support-sign-in',
+      summary: 'An operator enters the business’s pages with a support token from the back office (read-only, time-limited)',
+      tags,
+      access: 'public',
+      body: z.strictObject({ token: z.string().min(1).max(200) }),
+      example: { token: 'bsa_…' },
+      response: s.session.extend({ csrf_token: z.string() }),
+      rateLimit: { max: 10, timeWindow: FIFTEEN_MINUTES, by: 'ip' },
+      noIdempotency: 'the body carries a secret',
+      handler: async ({ tx, body, reply, audit, tenant }) => {
+        const open = await support.supportSessionByToken(tx, body.token);
+        if (!open) {
+          throw new AppError(401, 'support_session_invalid', 'This support link has ended: it expired, support signed out of it, or the owner withdrew access.', [
+            { field: 'body.token', code: 'support_session_invalid', message: 'expired, ended or unknown' },
+          ]);
+        }
+        cookies.set(reply, cookies.support, body.token, open.expires_at);
+        // The business's own trail shows when support looked at its pages, not only when the session was opened.
+        await audit({
+          action: 'support.session_entered',
+          resourceType: 'support_session',
+          resourceId: open.id,
+          risk: 'medium',
+          actor: { type: 'platform', id: null, label: `support:${open.operator_label}` },
+        });
+        return {
+          ...support.supportWhoAmI(open),
+          tenant: tenantOf(tenant),
+          csrf_token: reply.generateCsrf({ userInfo: open.id }),
+        };
+      },
+    }),
+    route({
       method: 'GET',
       url: '/api/v1/auth/session',
       summary: 'Who am I: person, business, roles and what they may do where',
@@ -92,8 +135,13 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       permission: 'identity.self',
       response: s.session,
       handler: async ({ tx, principal, tenant }) => {
-        const me = await service.whoAmI(tx, principal);
-        return { ...me, tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name } };
+        const t = tenantOf(tenant);
+        if (principal.kind === 'support_session') {
+          const open = await support.supportSession(tx, principal.sessionId!);
+          if (!open) throw errors.unauthenticated();
+          return { ...support.supportWhoAmI(open), tenant: t };
+        }
+        return { ...(await service.whoAmI(tx, principal)), support: null, tenant: t };
       },
     }),
     route({
@@ -157,7 +205,14 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       permission: 'identity.self',
       status: 204,
       response: z.null(),
+      supportMayCall: 'an operator ends their own support session early',
       handler: async ({ tx, principal, reply, audit }) => {
+        if (principal.kind === 'support_session') {
+          await support.endSupportSession(tx, principal.sessionId!);
+          cookies.clear(reply, cookies.support);
+          await audit({ action: 'support.session_ended', resourceType: 'support_session', resourceId: principal.sessionId, risk: 'medium' });
+          return null;
+        }
         if (principal.sessionId) await service.revokeSession(tx, deps.sessions, principal.sessionId);
         cookies.clear(reply, cookies.session);
         await audit({ action: 'auth.signed_out', resourceType: 'session', resourceId: principal.sessionId });

@@ -437,9 +437,12 @@ export async function invite(
   tx: TenantTx,
   deps: IdentityDeps,
   inviter: Principal,
-  tenant: { slug: string; name: string },
+  tenant: { slug: string; name: string; roles_in_use?: readonly string[] },
   input: { email: string; role: TenantRole; location_id?: string | null },
 ) {
+  if (tenant.roles_in_use && !tenant.roles_in_use.includes(input.role)) {
+    throw errors.validation([{ field: 'body.role', code: 'role_not_in_use', message: `this business does not use the ${input.role.replace(/_/g, ' ')} role (settings → roles)` }]);
+  }
   const inviterRoles = await tx.query<{ role: TenantRole; location_id: string | null }>(
     `SELECT role, location_id FROM role_assignments WHERE tenant_id = $1 AND user_id = $2`,
     [tx.tenantId, inviter.userId],

@@ -344,9 +344,10 @@ describe('who am I', () => {
     expect(r.statusCode).toBe(200);
     expect(r.json()).toEqual({
       user: { id: bistro.users.manager, email: `manager@${bistro.slug}.brigade.test`, name: expect.any(String), has_pin: true },
-      tenant: { id: bistro.id, slug: bistro.slug, name: bistro.name },
+      tenant: { id: bistro.id, slug: bistro.slug, name: bistro.name, roles_in_use: ['owner', 'admin', 'location_manager', 'compliance_officer', 'manager', 'staff', 'auditor'] },
       kind: 'session',
       kiosk_id: null,
+      support: null,
       roles: [{ role: 'manager', location_id: bistro.locationId }],
       permissions: {
         'identity.self': [bistro.locationId],

@@ -10,7 +10,7 @@ export const SUPPORT_MAX_MINUTES = 60;
 export const GRANT_MAX_HOURS = 168;
 
 /** What a support session may do: read what an auditor reads, never change anything. */
-const SUPPORT_PERMISSIONS = new Set<string>(ALL_PERMISSIONS.filter((p) => p.endsWith('.read')));
+export const SUPPORT_PERMISSIONS = new Set<string>([...ALL_PERMISSIONS.filter((p) => p.endsWith('.read')), 'identity.self']);
 
 export interface SupportGrant {
   id: string;
@@ -80,7 +80,7 @@ export async function openSupportSession(
 }
 
 /** The principal of a support token: read-only, and only while both the session and the owner's grant hold. */
-export async function principalFromSupport(db: Database, token: string): Promise<Principal | null> {
+export async function principalFromSupport(db: Database, token: string, viaCookie = false): Promise<Principal | null> {
   const parsed = parseToken(SUPPORT_TOKEN_PREFIX, token);
   if (!parsed) return null;
   const [s] = await db.withTenant(parsed.tenantId, { type: 'system', id: null, label: 'auth' }, 'read', (tx) =>
@@ -101,9 +101,52 @@ export async function principalFromSupport(db: Database, token: string): Promise
     sessionId: s.id,
     kioskId: null,
     label: `support:${s.operator_label}`,
-    viaCookie: false,
+    viaCookie,
     has,
     at: (p) => has(p),
     scope: (p) => (has(p) ? 'all' : []),
+  };
+}
+
+export interface OpenSupportSession {
+  id: string;
+  operator_label: string;
+  expires_at: Date;
+}
+
+/** The support session a token opens in this business, if it is still open and still allowed. */
+export async function supportSessionByToken(tx: TenantTx, token: string): Promise<OpenSupportSession | null> {
+  const parsed = parseToken(SUPPORT_TOKEN_PREFIX, token);
+  if (!parsed || parsed.tenantId !== tx.tenantId) return null;
+  const [s] = await tx.query<OpenSupportSession>(
+    `SELECT s.id, s.operator_label, s.expires_at FROM support_sessions s
+       JOIN support_grants g ON g.tenant_id = s.tenant_id AND g.id = s.grant_id
+      WHERE s.tenant_id = $1 AND s.token_hash = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
+        AND g.revoked_at IS NULL AND g.expires_at > now()`,
+    [tx.tenantId, parsed.hash],
+  );
+  return s ?? null;
+}
+
+/** Who is looking in, for the banner every page shows during a support session. */
+export async function supportSession(tx: TenantTx, id: string): Promise<OpenSupportSession | null> {
+  const [s] = await tx.query<OpenSupportSession>(`SELECT id, operator_label, expires_at FROM support_sessions WHERE tenant_id = $1 AND id = $2`, [tx.tenantId, id]);
+  return s ?? null;
+}
+
+/** The operator ends the support session before its time. */
+export async function endSupportSession(tx: TenantTx, id: string): Promise<void> {
+  await tx.query(`UPDATE support_sessions SET revoked_at = now() WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL`, [tx.tenantId, id]);
+}
+
+/** What GET /auth/session answers for a support session: the operator, read-only, with every page a reader sees. */
+export function supportWhoAmI(s: OpenSupportSession) {
+  return {
+    user: { id: s.id, email: s.operator_label, name: `Brigade support (${s.operator_label})`, has_pin: false },
+    roles: [],
+    permissions: Object.fromEntries([...SUPPORT_PERMISSIONS].map((p) => [p, 'all' as const])),
+    kind: 'support_session' as const,
+    kiosk_id: null,
+    support: { operator_label: s.operator_label, expires_at: s.expires_at },
   };
 }

@@ -62,27 +62,48 @@ export async function request(tx: TenantTx, deps: DomainDeps, domain: string) {
   return state(tx, deps);
 }
 
+/** What the domain served when it was asked, fetched before the transaction that acts on it opens. */
+export interface Observation {
+  domain: string;
+  token: string;
+  served: string;
+}
+
+function isObservation(x: unknown): x is Observation {
+  const o = x as Partial<Observation> | null;
+  return typeof o?.domain === 'string' && typeof o.token === 'string' && typeof o.served === 'string';
+}
+
 /**
- * Fetches the token from the domain itself and, when it is there, makes the domain the business's address. The
- * check only reads a short text file and compares it; it follows no redirect and, outside tests, refuses a
- * domain that points into private or loopback networks (the check must not become a way to probe them).
+ * Fetches the token from the domain itself, outside any transaction (the fetch may wait up to 5 s and must not
+ * hold a database connection meanwhile). It only reads a short text file; it follows no redirect and, outside
+ * tests, refuses a domain that points into private or loopback networks (the check must not become a way to
+ * probe them).
  */
-export async function verify(tx: TenantTx, deps: DomainDeps) {
-  const now = await state(tx, deps);
+export async function observe(read: <T>(fn: (tx: TenantTx) => Promise<T>) => Promise<T>, deps: DomainDeps): Promise<Observation> {
+  const now = await read((tx) => state(tx, deps));
   if (!now.pending) throw errors.conflict('no_domain_requested', 'Ask for a domain first.', 'body');
   const { domain, token } = now.pending;
   if (!deps.verifyUrlTemplate) await refusePrivate(domain);
-  let body: string;
   try {
     const res = await fetch(verifyUrl(deps, domain), { redirect: 'manual', signal: AbortSignal.timeout(5_000), headers: { accept: 'text/plain' } });
     if (res.status !== 200) throw new Error(`the domain answered ${res.status}`);
-    body = (await res.text()).slice(0, 1024).trim();
+    return { domain, token, served: (await res.text()).slice(0, 1024).trim() };
   } catch (err) {
     throw notVerified(domain, err instanceof Error ? err.message : String(err));
   }
-  if (body !== token) throw notVerified(domain, 'the file does not hold the token');
-  const [r] = await tx.query<{ ok: boolean }>(`SELECT brigade_use_custom_domain($1) AS ok`, [domain]).catch((err: { code?: string }) => {
-    if (err.code === '23505') throw errors.conflict('domain_taken', `${domain} became another business's address meanwhile.`, 'body.domain');
+}
+
+/** When the domain served the token of the request still pending, the domain becomes the business's address. */
+export async function verify(tx: TenantTx, deps: DomainDeps, seen: unknown) {
+  if (!isObservation(seen)) throw new Error('domain verification needs the observation made before its transaction');
+  if (seen.served !== seen.token) throw notVerified(seen.domain, 'the file does not hold the token');
+  const now = await state(tx, deps);
+  if (now.pending?.domain !== seen.domain || now.pending.token !== seen.token) {
+    throw errors.conflict('no_domain_requested', 'The domain requested changed meanwhile: check again.', 'body');
+  }
+  const [r] = await tx.query<{ ok: boolean }>(`SELECT brigade_use_custom_domain($1) AS ok`, [seen.domain]).catch((err: { code?: string }) => {
+    if (err.code === '23505') throw errors.conflict('domain_taken', `${seen.domain} became another business's address meanwhile.`, 'body.domain');
     throw err;
   });
   if (!r?.ok) throw errors.conflict('no_domain_requested', 'The domain requested changed meanwhile: check again.', 'body');

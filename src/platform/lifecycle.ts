@@ -25,7 +25,6 @@ const NEXT: Record<TenantStatus, readonly TenantStatus[]> = {
   purged: [],
 };
 
-export const TRIAL_DAYS = 14;
 export const EXPORT_DAYS = 30;
 export const JOB_TRIAL_END = 'platform.trial_end';
 export const JOB_PURGE = 'platform.purge';

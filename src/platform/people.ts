@@ -74,5 +74,21 @@ export async function openSupport(
     risk: 'high',
     changes: { reason: body.reason, expires_at: opened.expires_at.toISOString() },
   });
-  return { ...opened, url: deps.tenantUrl(t.slug) };
+  // The token travels in the fragment, which browsers never send to a server or put in a Referer.
+  return { ...opened, url: `${deps.tenantUrl(t.slug)}/support#token=${opened.token}` };
+}
+
+/** Lets a person the operator disabled sign in again (their sessions stay ended: they sign in afresh). */
+export async function enable(tx: PlatformTx, meta: RequestMeta, tenantId: string, body: { user_id: string; reason: string }): Promise<{ enabled: true }> {
+  const t = await service.tenantRecord(tx, tenantId);
+  if (!t || t.status === 'purged') throw errors.notFound('tenant');
+  await tx.asTenant(tenantId, async (ttx) => {
+    const [u] = await ttx.query<{ status: string }>(`SELECT status FROM users WHERE tenant_id = $1 AND id = $2`, [tenantId, body.user_id]);
+    if (!u) throw errors.notFound('person');
+    if (u.status === 'active') return;
+    await ttx.query(`UPDATE users SET status = 'active', version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, body.user_id]);
+    await writeAudit(ttx, meta, { action: 'identity.user.enabled_by_platform', resourceType: 'user', resourceId: body.user_id, risk: 'high', changes: { reason: body.reason } });
+  });
+  await writePlatformAudit(tx, meta, { action: 'tenant.person_enabled', resourceType: 'user', resourceId: body.user_id, targetTenantId: tenantId, risk: 'high', changes: { reason: body.reason } });
+  return { enabled: true };
 }

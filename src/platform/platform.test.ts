@@ -195,6 +195,10 @@ describe('the lifecycle', () => {
     expect(data.tables.cash_registers.map((r: { name: string }) => r.name)).toContain('Bar');
     expect(exported.body).not.toContain('password_hash');
     expect(exported.body).not.toContain(other.id);
+    // Every download is in the business's own trail, with the address it came from.
+    expect(await t.db.admin(`SELECT actor_label, risk, ip IS NOT NULL AS has_ip FROM audit_log WHERE tenant_id = $1 AND action = 'tenant.export_downloaded'`, [biz.id])).toEqual([
+      { actor_label: 'export link', risk: 'critical', has_ip: true },
+    ]);
     // The link is the business's own: worthless elsewhere, and a made-up one finds nothing.
     expect((await t.anonymous(other).get(link![1]!)).statusCode).toBe(404);
     expect((await t.anonymous(biz).get('/api/v1/public/export?token=bx_made.up-token')).statusCode).toBe(404);
@@ -401,6 +405,18 @@ describe('self-service sign-up', () => {
     await owner.signIn('lea@cafe.example', 'a long and fresh passphrase');
     expect((await owner.get('/api/v1/waitlist/queues')).json().code).toBe('feature_disabled');
     expect((await owner.get('/api/v1/cash/registers')).json().items).toHaveLength(1);
+
+    // Its template's roles: a café has no auditor or compliance officer until the owner adds one.
+    expect((await owner.get('/api/v1/auth/session')).json().tenant.roles_in_use).toEqual(['owner', 'admin', 'manager', 'staff']);
+    const refused = await owner.post('/api/v1/invitations', { email: 'acc@cafe.example', role: 'auditor' });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().errors[0]).toMatchObject({ field: 'body.role', code: 'role_not_in_use' });
+    expect(await t.db.admin(`SELECT count(*)::int AS n FROM invitations WHERE email = 'acc@cafe.example'`)).toEqual([{ n: 0 }]);
+    expect((await owner.put('/api/v1/settings/roles', { roles: ['admin', 'staff'] })).json().errors[0].field).toBe('body.roles');
+    const added = await owner.put('/api/v1/settings/roles', { roles: ['auditor', 'owner', 'admin', 'manager', 'staff'] });
+    expect(added.statusCode, added.body).toBe(200);
+    expect(added.json().roles_in_use).toEqual(['owner', 'admin', 'manager', 'staff', 'auditor']);
+    expect((await owner.post('/api/v1/invitations', { email: 'acc@cafe.example', role: 'auditor' })).statusCode).toBe(201);
   });
 });
 
@@ -476,6 +492,95 @@ describe('the operator’s overview and tools', () => {
   });
 });
 
+describe('the operator’s people and business tools', () => {
+  it('finds a person across businesses by email, and lets a disabled person back in, in both logs', async () => {
+    const biz = await t.tenant();
+    const found = await admin.get(`/api/v1/platform/users?q=${encodeURIComponent(`staff@${biz.slug}`)}`);
+    expect(found.statusCode, found.body).toBe(200);
+    expect(found.json().items).toEqual([
+      expect.objectContaining({ id: biz.users.staff, tenant_id: biz.id, tenant_slug: biz.slug, status: 'active', roles: ['staff'] }),
+    ]);
+    await admin.post(`/api/v1/platform/tenants/${biz.id}/people/sign-out`, { user_id: biz.users.staff, reason: 'left', disable: true });
+    const disabled = (await admin.get(`/api/v1/platform/users?q=${encodeURIComponent(biz.slug)}&status=disabled`)).json().items;
+    expect(disabled.map((p: { id: string }) => p.id)).toEqual([biz.users.staff]);
+
+    const r = await admin.post(`/api/v1/platform/tenants/${biz.id}/people/enable`, { user_id: biz.users.staff, reason: 'came back' });
+    expect(r.statusCode, r.body).toBe(200);
+    expect((await t.anonymous(biz).post('/api/v1/auth/sign-in', { email: `staff@${biz.slug}.brigade.test`, password: PASSWORD })).statusCode).toBe(200);
+    expect(await t.db.admin(`SELECT action FROM audit_log WHERE tenant_id = $1 AND action = 'identity.user.enabled_by_platform'`, [biz.id])).toHaveLength(1);
+    expect(await t.db.admin(`SELECT action FROM platform_audit_log WHERE target_tenant_id = $1 AND action = 'tenant.person_enabled'`, [biz.id])).toHaveLength(1);
+    const other = await t.tenant();
+    expect((await admin.post(`/api/v1/platform/tenants/${biz.id}/people/enable`, { user_id: other.users.staff, reason: 'x' })).statusCode).toBe(404);
+  });
+
+  it('renames a business: the address shows the new name at once, a stale form conflicts, both logs record it', async () => {
+    const biz = await t.tenant();
+    const before = (await admin.get(`/api/v1/platform/tenants/${biz.id}`)).json();
+    const r = await admin.patch(`/api/v1/platform/tenants/${biz.id}`, { name: 'Harbour Grill & Bar', version: before.version });
+    expect(r.statusCode, r.body).toBe(200);
+    expect(r.json()).toMatchObject({ name: 'Harbour Grill & Bar', version: before.version + 1 });
+    expect((await (await t.as(biz, 'staff')).get('/api/v1/auth/session')).json().tenant.name).toBe('Harbour Grill & Bar');
+    const stale = await admin.patch(`/api/v1/platform/tenants/${biz.id}`, { name: 'Other', version: before.version });
+    expect(stale.statusCode).toBe(409);
+    expect((await admin.patch(`/api/v1/platform/tenants/${biz.id}`, { name: '', version: before.version + 1 })).json().errors[0].field).toBe('body.name');
+    expect(await t.db.admin(`SELECT changes FROM platform_audit_log WHERE target_tenant_id = $1 AND action = 'tenant.renamed'`, [biz.id])).toEqual([
+      { changes: { name: { from: before.name, to: 'Harbour Grill & Bar' } } },
+    ]);
+    expect(await t.db.admin(`SELECT action FROM audit_log WHERE tenant_id = $1 AND action = 'tenant.renamed'`, [biz.id])).toHaveLength(1);
+    const reader = await t.platformAdmin('platform_support');
+    expect((await reader.patch(`/api/v1/platform/tenants/${biz.id}`, { name: 'X', version: before.version + 1 })).statusCode).toBe(403);
+  });
+});
+
+describe('platform settings', () => {
+  it('set the trial length, close sign-up, choose its plan and the support address; support reads them only', async () => {
+    const reader = await t.platformAdmin('platform_support');
+    const current = (await reader.get('/api/v1/platform/settings')).json();
+    expect(current).toMatchObject({ trial_days: expect.any(Number), sign_up_open: expect.any(Boolean), version: expect.any(Number) });
+    const body = { trial_days: 30, sign_up_open: false, sign_up_plan: 'basic', support_email: 'Help@Brigade.example', version: current.version };
+    expect((await reader.put('/api/v1/platform/settings', body)).statusCode).toBe(403);
+    const bad = await admin.put('/api/v1/platform/settings', { ...body, trial_days: 365 });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors[0].field).toBe('body.trial_days');
+
+    try {
+      const saved = await admin.put('/api/v1/platform/settings', body);
+      expect(saved.statusCode, saved.body).toBe(200);
+      expect(saved.json()).toMatchObject({ trial_days: 30, sign_up_open: false, sign_up_plan: 'basic', support_email: 'help@brigade.example', version: current.version + 1 });
+      expect((await admin.put('/api/v1/platform/settings', body)).statusCode).toBe(409);
+      expect(await t.db.admin(`SELECT changes->'trial_days' AS c FROM platform_audit_log WHERE action = 'platform.settings_changed' ORDER BY at DESC LIMIT 1`)).toEqual([
+        { c: { from: current.trial_days, to: 30 } },
+      ]);
+
+      // A new trial lasts the new length, by its durable job too.
+      const r = await admin.post('/api/v1/platform/tenants', { slug: 'long-trial', name: 'Long Trial', owner_email: 'o@long.example' });
+      expect(r.statusCode, r.body).toBe(201);
+      const [trial] = await t.db.admin(
+        `SELECT round(extract(epoch FROM t.trial_ends_at - t.created_at) / 86400)::int AS days,
+                round(extract(epoch FROM j.run_at - t.created_at) / 86400)::int AS job_days
+           FROM tenants t JOIN jobs j ON j.tenant_id = t.id AND j.kind = 'platform.trial_end' WHERE t.id = $1`,
+        [r.json().id],
+      );
+      expect(trial).toEqual({ days: 30, job_days: 30 });
+
+      // Sign-up closed: refused, naming where to write.
+      const signUp = await t.anonymous(null).post('/api/v1/sign-up', { business_name: 'Closed Café', slug: 'closed-cafe', email: 'c@closed.example', template: 'cafe', time_zone: 'UTC' });
+      expect(signUp.statusCode, signUp.body).toBe(403);
+      expect(signUp.json()).toMatchObject({ code: 'sign_up_closed', detail: expect.stringContaining('help@brigade.example') });
+
+      // A suspended business is told where to write.
+      const biz = await t.tenant();
+      await move(biz.id, 'suspended', 'unpaid');
+      const refused = await t.anonymous(biz).post('/api/v1/auth/sign-in', { email: `owner@${biz.slug}.brigade.test`, password: PASSWORD });
+      expect(refused.json()).toMatchObject({ code: 'tenant_suspended', detail: expect.stringContaining('help@brigade.example') });
+    } finally {
+      // Other tests in this file sign up and create trials under the defaults.
+      const now = (await admin.get('/api/v1/platform/settings')).json();
+      await admin.put('/api/v1/platform/settings', { trial_days: current.trial_days, sign_up_open: true, sign_up_plan: current.sign_up_plan, support_email: null, version: now.version });
+    }
+  });
+});
+
 describe('support access', () => {
   it('only while the owner allows it: a read-only session, in both logs, shown to the business, ended when withdrawn', async () => {
     const biz = await t.tenant();
@@ -520,6 +625,44 @@ describe('support access', () => {
     expect((await owner.delete('/api/v1/support-access')).statusCode).toBe(200);
     expect((await supportClient.get('/api/v1/locations')).statusCode).toBe(401);
     expect((await open()).json().code).toBe('support_access_not_granted');
+  });
+
+  it('the operator enters the business’s pages with the link: a cookie session that reads, never writes, and ends when signed out', async () => {
+    const biz = await t.tenant();
+    const owner = await t.as(biz, 'owner');
+    await owner.put('/api/v1/support-access', { hours: 1 });
+    const opened = (await admin.post(`/api/v1/platform/tenants/${biz.id}/support-sessions`, { reason: 'owner asked', minutes: 15 })).json();
+    const link = new URL(opened.url);
+    expect([link.hostname, link.pathname, link.hash]).toEqual([`${biz.slug}.localhost`, '/support', `#token=${opened.token}`]);
+
+    // Another business's address does not take it.
+    const other = await t.tenant();
+    expect((await t.anonymous(other).post('/api/v1/auth/support-sign-in', { token: opened.token })).statusCode).toBe(401);
+
+    const browser = t.anonymous(biz);
+    const entered = await browser.post('/api/v1/auth/support-sign-in', { token: opened.token });
+    expect(entered.statusCode, entered.body).toBe(200);
+    expect(entered.json()).toMatchObject({ kind: 'support_session', roles: [], support: { operator_label: expect.stringMatching(/@brigade\.test$/) }, tenant: { id: biz.id } });
+    browser.csrf = entered.json().csrf_token;
+    const session = (await browser.get('/api/v1/auth/session')).json();
+    expect(session.support.expires_at).toBe(opened.expires_at);
+    expect(session.permissions['org.location.read']).toBe('all');
+    expect(session.permissions['org.location.manage']).toBeUndefined();
+    expect((await browser.get('/api/v1/locations')).statusCode).toBe(200);
+    expect((await browser.post('/api/v1/locations', { name: 'Sneaky', time_zone: 'UTC' })).statusCode).toBe(403);
+    expect((await browser.patch('/api/v1/auth/profile', { name: 'Sneaky' })).statusCode).toBe(403);
+    expect(await t.db.admin(`SELECT action FROM audit_log WHERE tenant_id = $1 AND resource_id = $2 ORDER BY seq`, [biz.id, opened.id])).toEqual([
+      { action: 'support.session_opened' },
+      { action: 'support.session_entered' },
+    ]);
+
+    // Signing out ends the session itself, not only this browser's cookie.
+    expect((await browser.post('/api/v1/auth/sign-out')).statusCode).toBe(204);
+    const bearer = t.anonymous(biz);
+    bearer.headers = { authorization: `Bearer ${opened.token}` };
+    expect((await bearer.get('/api/v1/locations')).statusCode).toBe(401);
+    expect((await t.anonymous(biz).post('/api/v1/auth/support-sign-in', { token: opened.token })).json().code).toBe('support_session_invalid');
+    expect((await owner.get('/api/v1/support-access')).json().sessions[0]).toMatchObject({ id: opened.id, revoked_at: expect.any(String) });
   });
 });
 

@@ -8,7 +8,8 @@ import { AppError, errors } from '../core/errors.ts';
 import { route, type RouteSpec } from '../core/http.ts';
 import { email, idParams, instant, MAX_PAGE, text, timeZone, uuid } from '../core/schemas.ts';
 import { fullExport } from './export.ts';
-import { announceTenantChange, JOB_INVITE_OWNER, JOB_TRIAL_END, TENANT_STATUSES, TRIAL_DAYS, transition, type LifecycleDeps } from './lifecycle.ts';
+import { announceTenantChange, JOB_INVITE_OWNER, JOB_TRIAL_END, TENANT_STATUSES, transition, type LifecycleDeps } from './lifecycle.ts';
+import { platformSettings, updatePlatformSettings } from './platform-settings.ts';
 import { entitlementsOf, FEATURES, LIMITS, PLAN_CODES } from './plans.ts';
 import type { SessionRowCache } from '../identity/service.ts';
 import * as support from '../identity/support.ts';
@@ -69,6 +70,16 @@ const tenantDetail = z.object({
 const supportAccess = z.object({
   grant: z.object({ id: uuid, granted_by: uuid, expires_at: instant, revoked_at: instant.nullable(), created_at: instant }).nullable(),
   sessions: z.array(z.object({ id: uuid, operator_label: z.string(), reason: z.string(), created_at: instant, expires_at: instant, revoked_at: instant.nullable() })),
+});
+
+const platformSettingsWire = z.object({
+  trial_days: z.number(),
+  sign_up_open: z.boolean(),
+  sign_up_plan: z.string(),
+  support_email: z.string().nullable(),
+  version: z.number(),
+  updated_at: instant,
+  updated_by: z.string().nullable(),
 });
 
 const toWire = (e: Entitlements) => ({ plan: e.plan, features: [...e.features], limits: { ...e.limits } });
@@ -196,17 +207,18 @@ export function platformRoutes(deps: PlatformRouteDeps): RouteSpec[] {
       handler: async ({ tx, body, audit }) => {
         if (!(await service.slugAvailable(tx, body.slug))) throw errors.conflict('slug_taken', `The address ${body.slug} is taken.`, 'body.slug');
         const id = uuidv7();
+        const { trial_days } = await platformSettings(tx);
         await service.createTenant(tx, id, {
           slug: body.slug,
           name: body.name,
           status: body.trial ? 'trial' : 'active',
           plan: body.plan,
-          trialDays: TRIAL_DAYS,
+          trialDays: trial_days,
           timeZone: body.time_zone,
           currency: body.currency,
           locale: body.locale,
         });
-        if (body.trial) await deps.jobs.enqueueFor(tx, id, JOB_TRIAL_END, {}, TRIAL_DAYS * 86_400);
+        if (body.trial) await deps.jobs.enqueueFor(tx, id, JOB_TRIAL_END, {}, trial_days * 86_400);
         await audit({ action: 'tenant.created', resourceType: 'tenant', resourceId: id, targetTenantId: id, risk: 'high', changes: { slug: body.slug, plan: body.plan, owner: body.owner_email } });
         await writeTenantAuditFromPlatform(tx, id, { ip: null, userAgent: null, requestId: null }, {
           action: 'tenant.created',
@@ -394,6 +406,107 @@ export function platformRoutes(deps: PlatformRouteDeps): RouteSpec[] {
     }),
     route({
       method: 'POST',
+      url: '/api/v1/platform/tenants/:id/people/enable',
+      summary: 'Let a person the operator disabled sign in again',
+      tags,
+      access: 'platform',
+      permission: 'platform.tenants.manage',
+      params: idParams,
+      resource: 'tenant',
+      body: z.strictObject({ user_id: uuid, reason: text(500) }),
+      example: { user_id: '01900000-0000-7000-8000-000000000000', reason: 'phone recovered' },
+      response: z.object({ enabled: z.literal(true) }),
+      noAudit: 'written to both logs in people.enable',
+      handler: ({ tx, params, body, meta }) => people.enable(tx, meta, params.id, body),
+    }),
+    route({
+      method: 'PATCH',
+      url: '/api/v1/platform/tenants/:id',
+      summary: 'Correct a business’s name',
+      tags,
+      access: 'platform',
+      permission: 'platform.tenants.manage',
+      params: idParams,
+      resource: 'tenant',
+      body: z.strictObject({ name: text(200), version: z.number().int() }),
+      example: { name: 'Harbour Grill & Bar', version: 3 },
+      response: tenantDetail,
+      handler: async ({ tx, params, body, meta, audit }) => {
+        const changes = await service.renameTenant(tx, params.id, body.name, body.version);
+        if (!changes) throw errors.notFound('tenant');
+        await announceTenantChange(tx, deps, params.id);
+        await audit({ action: 'tenant.renamed', resourceType: 'tenant', resourceId: params.id, targetTenantId: params.id, risk: 'medium', changes: { name: changes } });
+        await writeTenantAuditFromPlatform(tx, params.id, meta, { action: 'tenant.renamed', resourceType: 'tenant', resourceId: params.id, risk: 'medium', changes: { name: changes } });
+        return detail(tx, params.id);
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/platform/users',
+      summary: 'People across every business, by email or name',
+      tags,
+      access: 'platform',
+      permission: 'platform.tenants.read',
+      query: z.strictObject({
+        q: z.string().trim().max(254).optional(),
+        status: z.enum(['active', 'disabled']).optional(),
+        limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(50),
+        cursor: uuid.optional(),
+      }),
+      response: z.object({
+        items: z.array(
+          z.object({
+            id: uuid,
+            tenant_id: uuid,
+            tenant_slug: z.string(),
+            tenant_name: z.string(),
+            email: z.string(),
+            name: z.string(),
+            status: z.string(),
+            roles: z.array(z.string()),
+            last_seen_at: instant.nullable(),
+          }),
+        ),
+        next_cursor: uuid.nullable(),
+      }),
+      handler: ({ tx, query }) => service.searchPeople(tx, query),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/platform/settings',
+      summary: 'The service’s own settings: trial length, self-service sign-up, the support address',
+      tags,
+      access: 'platform',
+      permission: 'platform.tenants.read',
+      response: platformSettingsWire,
+      handler: ({ tx }) => platformSettings(tx),
+    }),
+    route({
+      method: 'PUT',
+      url: '/api/v1/platform/settings',
+      summary: 'Change the service’s own settings (new trials and sign-ups use them; running trials keep theirs)',
+      tags,
+      access: 'platform',
+      permission: 'platform.settings.manage',
+      body: z.strictObject({
+        trial_days: z.number().int().min(1).max(90),
+        sign_up_open: z.boolean(),
+        sign_up_plan: z.enum(PLAN_CODES),
+        support_email: email.nullable(),
+        version: z.number().int(),
+      }),
+      example: { trial_days: 14, sign_up_open: true, sign_up_plan: 'professional', support_email: 'help@brigade.example', version: 1 },
+      response: platformSettingsWire,
+      handler: async ({ tx, body, audit }) => {
+        const { settings: saved, changes } = await updatePlatformSettings(tx, body);
+        // Suspended businesses are shown the support address from the tenant cache.
+        if ('support_email' in changes) tx.afterCommit(() => deps.forgetTenants());
+        await audit({ action: 'platform.settings_changed', resourceType: 'platform_settings', risk: 'high', changes });
+        return saved;
+      },
+    }),
+    route({
+      method: 'POST',
       url: '/api/v1/platform/tenants/:id/support-sessions',
       summary: 'Open a read-only support session into a business whose owner allows it (at most an hour)',
       tags,
@@ -480,6 +593,23 @@ export function platformRoutes(deps: PlatformRouteDeps): RouteSpec[] {
     }),
     route({
       method: 'PUT',
+      url: '/api/v1/settings/roles',
+      summary: 'The roles the business works with: invitations offer and accept only these (the owner’s always)',
+      tags: ['business'],
+      access: 'tenant',
+      permission: 'tenant.settings.update',
+      body: settings.rolesBody,
+      example: { roles: ['owner', 'admin', 'manager', 'staff'] },
+      response: settings.rolesInUse,
+      handler: async ({ tx, body, audit }) => {
+        const changes = await settings.setRolesInUse(tx, body.roles);
+        await audit({ action: 'tenant.roles_in_use_changed', resourceType: 'tenant', resourceId: tx.tenantId, risk: 'medium', changes });
+        await announceTenantChange(tx, deps, tx.tenantId);
+        return { roles_in_use: changes.after };
+      },
+    }),
+    route({
+      method: 'PUT',
       url: '/api/v1/settings/logo',
       summary: 'Upload the business’s logo: the image itself as the body (PNG, JPEG or WebP, at most 512 KB)',
       tags: ['business'],
@@ -551,8 +681,9 @@ export function platformRoutes(deps: PlatformRouteDeps): RouteSpec[] {
       permission: 'tenant.settings.update',
       feature: 'custom_domain',
       response: domain.domainState,
-      handler: async ({ tx, audit }) => {
-        const r = await domain.verify(tx, deps.domains);
+      prepare: ({ read }) => domain.observe(read, deps.domains),
+      handler: async ({ tx, audit, prepared }) => {
+        const r = await domain.verify(tx, deps.domains, prepared);
         await audit({ action: 'tenant.domain_verified', resourceType: 'tenant', resourceId: tx.tenantId, risk: 'high', changes: { domain: r.domain } });
         await announceTenantChange(tx, deps, tx.tenantId);
         return r;
@@ -613,13 +744,15 @@ export function platformRoutes(deps: PlatformRouteDeps): RouteSpec[] {
       whenCancelled: 'the export is what a cancelled business keeps for 30 days',
       query: z.strictObject({ token: z.string().min(10).max(200) }),
       response: z.record(z.string(), z.unknown()),
-      handler: async ({ tx, query, tenant, reply }) => {
+      auditedRead: 'every download of a whole business’s data is recorded in its trail',
+      handler: async ({ tx, query, tenant, reply, audit }) => {
         const hash = createHash('sha256').update(query.token).digest();
         const [row] = await tx.query<{ id: string }>(
           `SELECT id FROM tenant_exports WHERE tenant_id = $1 AND token_hash = $2 AND expires_at > now()`,
           [tx.tenantId, hash],
         );
         if (!row || tenant.status !== 'cancelled') throw errors.notFound('export');
+        await audit({ action: 'tenant.export_downloaded', resourceType: 'tenant_export', resourceId: row.id, risk: 'critical', actor: { type: 'system', id: null, label: 'export link' } });
         reply.header('content-disposition', `attachment; filename="${tenant.slug}-export.json"`);
         return fullExport(tx, tenant);
       },

@@ -1,4 +1,5 @@
 import type { PlatformTx } from '../core/db/tx.ts';
+import { errors } from '../core/errors.ts';
 
 export async function readOutbox(tx: PlatformTx, q: { limit: number; to?: string }) {
   return tx.query<{ id: string; tenant_id: string; to_address: string; subject: string; body: string; status: string; created_at: Date; sent_at: Date | null }>(
@@ -195,6 +196,46 @@ export async function platformAudit(tx: PlatformTx, q: { limit: number; cursor?:
       WHERE ($1::uuid IS NULL OR id < $1) AND ($2::uuid IS NULL OR target_tenant_id = $2) AND ($3::text IS NULL OR action = $3)
       ORDER BY id DESC LIMIT $4`,
     [q.cursor ?? null, q.tenant_id ?? null, q.action ?? null, q.limit + 1],
+  );
+  const more = rows.length > q.limit;
+  const items = rows.slice(0, q.limit);
+  return { items, next_cursor: more ? items[items.length - 1]!.id : null };
+}
+
+/** The operator corrects a business's name; `version` makes a second operator's stale form conflict. */
+export async function renameTenant(tx: PlatformTx, id: string, name: string, version: number): Promise<{ from: string; to: string } | null> {
+  const t = await tenantRecord(tx, id);
+  if (!t || t.status === 'purged') return null;
+  if (t.version !== version) throw errors.staleVersion();
+  await tx.query(`UPDATE tenants SET name = $2, version = version + 1, updated_at = now() WHERE id = $1`, [id, name]);
+  return { from: t.name, to: name };
+}
+
+export interface PersonRow {
+  id: string;
+  tenant_id: string;
+  tenant_slug: string;
+  tenant_name: string;
+  email: string;
+  name: string;
+  status: string;
+  roles: string[];
+  last_seen_at: Date | null;
+}
+
+/** People across every business, by email or name: "which business is jane@… in?" is the first support question. */
+export async function searchPeople(tx: PlatformTx, q: { q?: string; status?: 'active' | 'disabled'; limit: number; cursor?: string }) {
+  const rows = await tx.query<PersonRow>(
+    `SELECT u.id, u.tenant_id, t.slug AS tenant_slug, t.name AS tenant_name, u.email, u.name, u.status,
+            coalesce((SELECT array_agg(DISTINCT r.role ORDER BY r.role) FROM role_assignments r WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '{}') AS roles,
+            (SELECT max(s.last_seen_at) FROM sessions s WHERE s.tenant_id = u.tenant_id AND s.user_id = u.id) AS last_seen_at
+       FROM users u JOIN tenants t ON t.id = u.tenant_id
+      WHERE t.status <> 'purged'
+        AND ($1::text IS NULL OR u.email ILIKE '%' || $1 || '%' OR u.name ILIKE '%' || $1 || '%')
+        AND ($2::text IS NULL OR u.status = $2)
+        AND ($3::uuid IS NULL OR u.id < $3)
+      ORDER BY u.id DESC LIMIT $4`,
+    [q.q?.replace(/[%_\\]/g, '\\$&') ?? null, q.status ?? null, q.cursor ?? null, q.limit + 1],
   );
   const more = rows.length > q.limit;
   const items = rows.slice(0, q.limit);

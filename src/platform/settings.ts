@@ -6,6 +6,7 @@ import type { TenantTx } from '../core/db/tx.ts';
 import { entitlementErrors, hasFeature, type Entitlements } from '../core/entitlements.ts';
 import { AppError, errors } from '../core/errors.ts';
 import { text, timeZone } from '../core/schemas.ts';
+import { TENANT_ROLES } from '../identity/permissions.ts';
 
 /** Logos are shown small on sign-in and guest pages: 512 KB is plenty, and bounds what a request may store. */
 export const LOGO_MAX_BYTES = 512 * 1024;
@@ -44,7 +45,25 @@ export const settings = z.object({
   version: z.number(),
 });
 
+export const rolesInUse = z.object({ roles_in_use: z.array(z.enum(TENANT_ROLES)) });
+
+export const rolesBody = z.strictObject({
+  roles: z
+    .array(z.enum(TENANT_ROLES))
+    .min(1)
+    .refine((r) => r.includes('owner'), { error: 'the owner’s role is always in use' }),
+});
+
 type Row = Omit<z.output<typeof settings>, 'logo_url'> & { logo_file_id: string | null };
+
+/** The roles the business works with (invitations offer only these); answers what changed. */
+export async function setRolesInUse(tx: TenantTx, roles: readonly string[]) {
+  const [t] = await tx.query<{ roles_in_use: string[] }>(`SELECT roles_in_use FROM tenants WHERE id = $1`, [tx.tenantId]);
+  // Kept in the matrix's order, whatever order they were sent in.
+  const next = TENANT_ROLES.filter((r) => roles.includes(r));
+  await tx.query(`SELECT brigade_set_roles_in_use($1::text[])`, [next]);
+  return { before: t!.roles_in_use, after: next };
+}
 
 export async function read(tx: TenantTx): Promise<z.output<typeof settings>> {
   const [t] = await tx.query<Row>(

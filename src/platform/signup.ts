@@ -10,7 +10,8 @@ import { assertPassword, createUser } from '../identity/service.ts';
 import { hashSecret } from '../identity/secrets.ts';
 import type { Mailer } from '../integrations/mail.ts';
 import { createLocationRow } from '../org/service.ts';
-import { JOB_TRIAL_END, TRIAL_DAYS } from './lifecycle.ts';
+import { JOB_TRIAL_END } from './lifecycle.ts';
+import { platformSettings } from './platform-settings.ts';
 import { createTenant, slugAvailable } from './service.ts';
 import { featureOverridesOf, templateOf, type TemplateCode } from './templates.ts';
 
@@ -35,12 +36,22 @@ export interface SignUpInput {
   time_zone: string;
 }
 
+/** The operator can close self-service sign-up (a link already mailed stops working too). */
+async function assertSignUpOpen(tx: PlatformTx) {
+  const settings = await platformSettings(tx);
+  if (!settings.sign_up_open) {
+    throw new AppError(403, 'sign_up_closed', `New businesses cannot sign up on their own just now.${settings.support_email ? ` Write to ${settings.support_email}.` : ''}`);
+  }
+  return settings;
+}
+
 /**
  * Step 1: records the request and mails a link that proves the address. Nothing of the business exists until the
  * link is used, so an address that is not the signer's own cannot be made the owner of anything. The mail is
  * sent before the request commits: if the mail server refuses it, the request fails and can be retried.
  */
 export async function startSignUp(tx: PlatformTx, deps: SignUpDeps, input: SignUpInput): Promise<void> {
+  await assertSignUpOpen(tx);
   if (!(await slugAvailable(tx, input.slug))) throw errors.conflict('slug_taken', `The address ${input.slug} is taken.`, 'body.slug');
   const token = `bsu_${randomBytes(32).toString('base64url')}`;
   await tx.query(
@@ -82,20 +93,21 @@ export async function completeSignUp(
   assertPassword(input.password, 'body.password');
   if (!(await slugAvailable(tx, s.slug))) throw errors.conflict('slug_taken', `The address ${s.slug} was taken meanwhile. Sign up again with another.`, 'body.token');
 
+  const { trial_days, sign_up_plan } = await assertSignUpOpen(tx);
   const template = templateOf(s.template);
   const id = uuidv7();
   await createTenant(tx, id, {
     slug: s.slug,
     name: s.business_name,
     status: 'trial',
-    plan: 'professional',
-    trialDays: TRIAL_DAYS,
+    plan: sign_up_plan,
+    trialDays: trial_days,
     timeZone: s.time_zone,
     currency: template.currency,
     locale: template.locale,
   });
-  await tx.query(`UPDATE tenants SET feature_overrides = $2 WHERE id = $1`, [id, JSON.stringify(featureOverridesOf(template))]);
-  await deps.jobs.enqueueFor(tx, id, JOB_TRIAL_END, {}, TRIAL_DAYS * 86_400);
+  await tx.query(`UPDATE tenants SET feature_overrides = $2, roles_in_use = $3 WHERE id = $1`, [id, JSON.stringify(featureOverridesOf(template)), template.roles]);
+  await deps.jobs.enqueueFor(tx, id, JOB_TRIAL_END, {}, trial_days * 86_400);
   const passwordHash = await hashSecret(input.password);
   const starterData = await tx.asTenant(id, async (ttx) => {
     const location = await createLocationRow(ttx, { name: s.business_name.slice(0, 120), address: null, time_zone: s.time_zone });

@@ -71,7 +71,8 @@ export class TenantDirectory {
         .withPlatform(SYSTEM, (tx) =>
           tx.query<Omit<HostTenant, 'entitlements'> & TenantPlanColumns>(
             `SELECT t.id, t.slug, t.name, t.status, t.locale, t.currency, t.time_zone, t.brand_color, t.date_format, t.time_format, t.logo_file_id,
-                    t.plan, p.features AS plan_features, p.limits AS plan_limits, t.feature_overrides, t.limit_overrides
+                    t.plan, p.features AS plan_features, p.limits AS plan_limits, t.feature_overrides, t.limit_overrides, t.roles_in_use,
+                    (SELECT support_email FROM platform_settings) AS support_email
                FROM tenants t JOIN plans p ON p.code = t.plan
               WHERE t.${where} AND t.status <> 'purged'`,
             [value],

@@ -7,11 +7,15 @@ import type { TenantRole as Role } from '../../../src/identity/permissions.ts';
 
 export interface Session {
   user: { id: string; email: string; name: string; has_pin: boolean };
-  tenant: { id: string; slug: string; name: string };
-  kind: 'session' | 'pin_session' | 'kiosk_device';
+  /** `roles_in_use`: the roles the business works with (its template's, or the owner's choice). */
+  tenant: { id: string; slug: string; name: string; roles_in_use: Role[] };
+  /** A support session is Brigade support looking in, read-only (see `support`); it is nobody of the business. */
+  kind: 'session' | 'pin_session' | 'kiosk_device' | 'support_session';
   kiosk_id: string | null;
   roles: { role: Role; location_id: string | null }[];
   permissions: Record<string, 'all' | string[]>;
+  /** Set while Brigade support looks in through a support session (read-only, until expires_at). */
+  support?: { operator_label: string; expires_at: string } | null;
 }
 
 /** The business this address belongs to, readable before signing in (name and branding on the sign-in page). */
