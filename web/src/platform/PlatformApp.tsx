@@ -8,6 +8,10 @@ import { PlatformSignInPage } from './SignIn';
 import { TenantsPage } from './Tenants';
 import { NewTenantPage } from './NewTenant';
 import { TenantPage } from './Tenant';
+import { DashboardPage } from './Dashboard';
+import { PlatformAuditPage } from './Audit';
+import { UsersPage } from './Users';
+import { PlatformSettingsPage } from './Settings';
 import type { OperatorSession } from './types';
 
 // This module loads only in the back office: a change refused for want of a token asks the operator's session for
@@ -45,6 +49,10 @@ const router = createBrowserRouter([
       { index: true, element: <TenantsPage /> },
       { path: 'tenants/new', element: <NewTenantPage /> },
       { path: 'tenants/:id', element: <TenantPage /> },
+      { path: 'dashboard', element: <DashboardPage /> },
+      { path: 'users', element: <UsersPage /> },
+      { path: 'audit', element: <PlatformAuditPage /> },
+      { path: 'settings', element: <PlatformSettingsPage /> },
       { path: '*', element: <Navigate to="/platform" replace /> },
     ],
   },
@@ -80,8 +88,12 @@ export function PlatformApp() {
 function BackOffice() {
   const operator = useOperator().data as OperatorSession;
   const links = [
+    { to: '/platform/dashboard', label: 'Dashboard', end: true },
     { to: '/platform', label: 'Businesses', end: true },
     ...(mayManage(operator) ? [{ to: '/platform/tenants/new', label: 'New business', end: true }] : []),
+    { to: '/platform/users', label: 'People', end: true },
+    { to: '/platform/audit', label: 'Audit log', end: true },
+    { to: '/platform/settings', label: 'Settings', end: true },
   ];
   return (
     <div className="min-h-screen">

@@ -133,9 +133,11 @@ function TenantView({ tenant: t }: { tenant: TenantDetail }) {
             Features on: {t.entitlements.features.length ? orderFeatures(t.entitlements.features).map(featureName).join(', ') : 'none'}.
           </p>
         </Card>
+        {manage && live && <NameChange tenant={t} />}
         {manage && live && <PlanChange tenant={t} plans={plans.data ?? []} />}
         {manage && live && <OverridesForm tenant={t} plan={plan} />}
-        <People tenant={t} />
+        <People tenant={t} manage={manage && live} />
+        {manage && live && <SupportSession tenant={t} />}
         <Locations tenant={t} />
         <History tenant={t} />
         <RecentActivity tenant={t} />
@@ -431,25 +433,294 @@ function OverridesForm({ tenant: t, plan }: { tenant: TenantDetail; plan: Plan |
   );
 }
 
-function People({ tenant: t }: { tenant: TenantDetail }) {
+type PersonStep = 'sign-out' | 'disable' | 'enable';
+type Person = TenantDetail['users'][number];
+
+const personSteps: Record<PersonStep, { label: string; danger: boolean; explain: string; hint: string }> = {
+  'sign-out': {
+    label: 'Sign out',
+    danger: false,
+    explain: 'Every session of this person ends now, on every device. They can sign in again.',
+    hint: 'For example: phone stolen.',
+  },
+  disable: {
+    label: 'Sign out and disable',
+    danger: true,
+    explain: 'Every session ends now and the account is disabled: this person cannot sign in until the account is enabled again.',
+    hint: 'For example: account compromised.',
+  },
+  enable: {
+    label: 'Enable',
+    danger: false,
+    explain: 'This person can sign in again (with a fresh sign-in: the sessions ended earlier stay ended).',
+    hint: 'For example: phone recovered.',
+  },
+};
+
+function People({ tenant: t, manage }: { tenant: TenantDetail; manage: boolean }) {
+  const refresh = useRefresh(t.id);
+  const [open, setOpen] = useState<{ person: Person; step: PersonStep } | null>(null);
+  const [reason, setReason] = useState('');
+  const [reasonMissing, setReasonMissing] = useState(false);
+  const [done, setDone] = useState<string | null>(null);
+  const act = useMutation({
+    mutationFn: async ({ person, step }: { person: Person; step: PersonStep }): Promise<string> => {
+      if (step === 'enable') {
+        await api.post<{ enabled: true }>(`/platform/tenants/${t.id}/people/enable`, { user_id: person.id, reason: reason.trim() });
+        return `${person.name} can sign in again.`;
+      }
+      const r = await api.post<{ sessions_ended: number; disabled: boolean }>(`/platform/tenants/${t.id}/people/sign-out`, {
+        user_id: person.id,
+        reason: reason.trim(),
+        disable: step === 'disable',
+      });
+      const ended = `${r.sessions_ended} ${r.sessions_ended === 1 ? 'session' : 'sessions'} ended`;
+      return r.disabled ? `${person.name} is signed out (${ended}) and disabled.` : `${person.name} is signed out (${ended}).`;
+    },
+    onSuccess: async (message) => {
+      setOpen(null);
+      setReason('');
+      setDone(message);
+      await refresh();
+    },
+  });
+  const start = (person: Person, step: PersonStep) => {
+    act.reset();
+    setDone(null);
+    setReason('');
+    setReasonMissing(false);
+    setOpen({ person, step });
+  };
+  const confirm = () => {
+    if (!open) return;
+    if (!reason.trim()) {
+      setReasonMissing(true);
+      return;
+    }
+    act.mutate(open);
+  };
+  const step = open ? personSteps[open.step] : null;
+  const err = act.error instanceof ApiError ? act.error : null;
   return (
     <Card title="People">
+      {done && (
+        <div className="mb-4">
+          <Alert tone="success">{done}</Alert>
+        </div>
+      )}
       {t.users.length === 0 ? (
         <EmptyState>Nobody has an account yet.</EmptyState>
       ) : (
-        <Table caption="People" head={['Name', 'Email', 'Status', 'Roles']}>
+        <Table caption="People" head={manage ? ['Name', 'Email', 'Status', 'Roles', 'Actions'] : ['Name', 'Email', 'Status', 'Roles']}>
           {t.users.map((u) => (
-            <tr key={u.id}>
+            <tr key={u.id} data-testid="person-row">
               <Td className="font-medium">{u.name}</Td>
               <Td className="whitespace-nowrap">{u.email}</Td>
               <Td>
                 <Badge tone={u.status === 'active' ? 'good' : 'warn'}>{u.status}</Badge>
               </Td>
               <Td>{u.roles.map((r) => r.replace(/_/g, ' ')).join(', ') || '—'}</Td>
+              {manage && (
+                <Td>
+                  <div className="flex flex-wrap gap-2">
+                    {u.status === 'disabled' ? (
+                      <Button tone="secondary" className="whitespace-nowrap" onClick={() => start(u, 'enable')}>
+                        Enable<span className="sr-only"> {u.name}</span>
+                      </Button>
+                    ) : (
+                      <>
+                        <Button tone="secondary" className="whitespace-nowrap" onClick={() => start(u, 'sign-out')}>
+                          Sign out<span className="sr-only"> {u.name}</span>
+                        </Button>
+                        <Button tone="danger" className="whitespace-nowrap" onClick={() => start(u, 'disable')}>
+                          Sign out and disable<span className="sr-only"> {u.name}</span>
+                        </Button>
+                      </>
+                    )}
+                  </div>
+                </Td>
+              )}
             </tr>
           ))}
         </Table>
       )}
+      <Modal
+        open={open !== null}
+        onClose={() => setOpen(null)}
+        title={open && step ? `${step.label}: ${open.person.name}` : ''}
+        actions={
+          <>
+            <Button tone="secondary" onClick={() => setOpen(null)}>
+              Keep as is
+            </Button>
+            <Button tone={step?.danger ? 'danger' : 'primary'} busy={act.isPending} onClick={confirm}>
+              {step?.label}
+            </Button>
+          </>
+        }
+      >
+        {open && step && (
+          <p className="text-stone-700">
+            {open.person.email}: {step.explain}
+          </p>
+        )}
+        {act.isError && <ProblemAlert error={act.error} />}
+        <Form onSubmit={confirm}>
+          <TextField
+            label="Reason"
+            name="reason"
+            required
+            maxLength={500}
+            value={reason}
+            onChange={(e) => {
+              setReason(e.target.value);
+              setReasonMissing(false);
+            }}
+            error={reasonMissing ? 'Give a reason: it goes into both audit logs.' : err?.fieldError('reason')}
+            hint={step?.hint}
+          />
+        </Form>
+      </Modal>
+    </Card>
+  );
+}
+
+/** A conflict: the business changed since the page loaded it (another operator, a job). */
+const isStale = (err: unknown) => err instanceof ApiError && err.status === 409 && (err.code === 'stale_version' || err.code === 'version_conflict');
+
+/** Corrects the business's name, as the operator sees it and as its pages show it. */
+function NameChange({ tenant: t }: { tenant: TenantDetail }) {
+  const refresh = useRefresh(t.id);
+  const [name, setName] = useState(t.name);
+  // A new version of the business (this change or someone else's): start from what is stored now.
+  const [seen, setSeen] = useState(t.version);
+  if (seen !== t.version) {
+    setSeen(t.version);
+    setName(t.name);
+  }
+  const [stale, setStale] = useState(false);
+  const [missing, setMissing] = useState(false);
+  const rename = useMutation({
+    mutationFn: () => api.patch<TenantDetail>(`/platform/tenants/${t.id}`, { name: name.trim(), version: t.version }),
+    onSuccess: (fresh) => refresh(fresh),
+    onError: async (err) => {
+      if (isStale(err)) {
+        setStale(true);
+        await refresh();
+      }
+    },
+  });
+  const err = rename.error instanceof ApiError ? rename.error : null;
+  const submit = () => {
+    setStale(false);
+    if (!name.trim()) {
+      setMissing(true);
+      return;
+    }
+    rename.mutate();
+  };
+  const nameError = missing ? 'Give the business a name.' : err?.fieldError('name');
+  return (
+    <Card title="Name">
+      <Form onSubmit={submit} error={rename.isError && !stale && !nameError ? rename.error : undefined}>
+        {stale && (
+          <Alert tone="warning" title="Someone else changed this business first">
+            The page now shows what is stored. Check the name and save again.
+          </Alert>
+        )}
+        {rename.isSuccess && !stale && <Alert tone="success">The business is called {rename.data.name} now.</Alert>}
+        <div className="flex flex-wrap items-end gap-3">
+          <div className="min-w-64 flex-1">
+            <TextField
+              label="Business name"
+              name="name"
+              required
+              maxLength={200}
+              value={name}
+              onChange={(e) => {
+                setName(e.target.value);
+                setMissing(false);
+                if (rename.isSuccess) rename.reset();
+              }}
+              error={nameError}
+            />
+          </div>
+          <Button type="submit" busy={rename.isPending} disabled={name.trim() === t.name}>
+            Save name
+          </Button>
+        </div>
+      </Form>
+    </Card>
+  );
+}
+
+/**
+ * A read-only look into the business, for a limited time, while its owner allows it (the owner grants it in the
+ * business's own settings). Written to both audit logs; the business sees who looked and why.
+ */
+function SupportSession({ tenant: t }: { tenant: TenantDetail }) {
+  const [reason, setReason] = useState('');
+  const [minutes, setMinutes] = useState('30');
+  const [problems, setProblems] = useState<{ reason?: string; minutes?: string }>({});
+  const open = useMutation({
+    mutationFn: (body: { reason: string; minutes: number }) =>
+      api.post<{ id: string; token: string; expires_at: string; url: string }>(`/platform/tenants/${t.id}/support-sessions`, body),
+  });
+  const err = open.error instanceof ApiError ? open.error : null;
+  const notGranted = err?.code === 'support_access_not_granted';
+  const submit = () => {
+    const found: typeof problems = {};
+    const m = Number(minutes.trim());
+    if (!reason.trim()) found.reason = 'Give a reason: the business sees it in its audit log.';
+    if (!/^\d+$/.test(minutes.trim()) || m < 5 || m > 60) found.minutes = 'From 5 to 60 minutes.';
+    setProblems(found);
+    if (Object.keys(found).length === 0) open.mutate({ reason: reason.trim(), minutes: m });
+  };
+  const byField = Boolean(err?.fieldError('reason') || err?.fieldError('minutes'));
+  return (
+    <Card title="Support session">
+      <p className="mb-4 text-sm text-stone-700">
+        Look into the business read-only, for up to an hour, while its owner allows support access. The business sees who opened it and why.
+      </p>
+      <Form onSubmit={submit} error={open.isError && !notGranted && !byField ? open.error : undefined}>
+        {notGranted && <Alert title="Support access is not allowed">The owner has not allowed support access.</Alert>}
+        {open.isSuccess && (
+          <Alert tone="success" title={`Support session open until ${when(open.data.expires_at)}`}>
+            <a href={open.data.url} target="_blank" rel="noopener noreferrer" className="font-medium underline">
+              Open the business (read-only)
+            </a>
+          </Alert>
+        )}
+        <div className="grid gap-4 sm:grid-cols-[2fr_1fr]">
+          <TextField
+            label="Reason"
+            name="support-reason"
+            required
+            maxLength={500}
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+            error={problems.reason ?? err?.fieldError('reason')}
+            hint="For example: the owner asked why a count is flagged."
+          />
+          <TextField
+            label="Minutes"
+            name="minutes"
+            type="number"
+            inputMode="numeric"
+            min={5}
+            max={60}
+            value={minutes}
+            onChange={(e) => setMinutes(e.target.value)}
+            error={problems.minutes ?? err?.fieldError('minutes')}
+            hint="5 to 60."
+          />
+        </div>
+        <div>
+          <Button type="submit" busy={open.isPending}>
+            Open support session
+          </Button>
+        </div>
+      </Form>
     </Card>
   );
 }
