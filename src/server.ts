@@ -340,9 +340,13 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
     if (b?.startsWith(identity.TOKEN_PREFIX.kiosk)) return identity.principalFromKiosk(db, b);
     if (b?.startsWith(SUPPORT_TOKEN_PREFIX)) return principalFromSupport(db, b);
     if (b) return identity.principalFromSession(db, sessions, b, false);
-    // An operator's support session in this browser speaks for it until it ends (the operator signs out of it).
+    // An operator's support session in this browser speaks for it while it lasts; once it has ended (withdrawn,
+    // expired), its leftover cookie must not stand in the way of a person who signs in here with a password.
     const supportCookie = cookies.read(req, cookies.support);
-    if (supportCookie) return principalFromSupport(db, supportCookie, true);
+    if (supportCookie) {
+      const support = await principalFromSupport(db, supportCookie, true);
+      if (support) return support;
+    }
     return identity.principalFromSession(db, sessions, cookies.read(req, cookies.session), true);
   };
   const specs: RouteSpec[] = [

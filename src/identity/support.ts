@@ -29,9 +29,13 @@ export async function currentGrant(tx: TenantTx): Promise<SupportGrant | null> {
   return g ?? null;
 }
 
-/** The owner allows support in for a number of hours; a new grant replaces the one before. */
+/**
+ * The owner allows support in for a number of hours; a new grant replaces the one before, and the sessions opened
+ * under that one end with it (recorded as ended, not left looking open).
+ */
 export async function grantSupport(tx: TenantTx, ownerId: string, hours: number): Promise<SupportGrant> {
   await tx.query(`UPDATE support_grants SET revoked_at = now() WHERE tenant_id = $1 AND revoked_at IS NULL`, [tx.tenantId]);
+  await tx.query(`UPDATE support_sessions SET revoked_at = now() WHERE tenant_id = $1 AND revoked_at IS NULL AND expires_at > now()`, [tx.tenantId]);
   const [g] = await tx.query<SupportGrant>(
     `INSERT INTO support_grants (tenant_id, id, granted_by, expires_at) VALUES ($1, $2, $3, now() + make_interval(hours => $4))
      RETURNING id, granted_by, expires_at, revoked_at, created_at`,

@@ -663,6 +663,17 @@ describe('support access', () => {
     expect((await bearer.get('/api/v1/locations')).statusCode).toBe(401);
     expect((await t.anonymous(biz).post('/api/v1/auth/support-sign-in', { token: opened.token })).json().code).toBe('support_session_invalid');
     expect((await owner.get('/api/v1/support-access')).json().sessions[0]).toMatchObject({ id: opened.id, revoked_at: expect.any(String) });
+
+    // Withdrawn while the cookie is still in the browser: the cookie no longer speaks, and a person may sign in here.
+    const again = (await admin.post(`/api/v1/platform/tenants/${biz.id}/support-sessions`, { reason: 'one more look', minutes: 15 })).json();
+    const shared = t.anonymous(biz);
+    expect((await shared.post('/api/v1/auth/support-sign-in', { token: again.token })).statusCode).toBe(200);
+    // A new grant (another length) ends the sessions of the one it replaces, recorded as ended.
+    await owner.put('/api/v1/support-access', { hours: 3 });
+    expect((await owner.get('/api/v1/support-access')).json().sessions[0]).toMatchObject({ id: again.id, revoked_at: expect.any(String) });
+    expect((await shared.get('/api/v1/locations')).statusCode).toBe(401);
+    await shared.signIn(`staff@${biz.slug}.brigade.test`, PASSWORD);
+    expect((await shared.get('/api/v1/auth/session')).json()).toMatchObject({ kind: 'session', support: null, user: { id: biz.users.staff } });
   });
 });
 
