@@ -400,7 +400,7 @@ export function waitlistRoutes(d: WaitlistRouteDeps): RouteSpec[] {
       noAudit: 'Reading a guest\'s messages changes nothing of the business.',
       handler: async ({ tx, principal, params }) => {
         const e = await service.staffEntryForChat(tx, principal, params.id, 'waitlist.entry.serve');
-        return { unread: await service.markRead(tx, e) };
+        return { unread: await service.markRead(tx, deps, e) };
       },
     }),
 

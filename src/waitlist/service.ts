@@ -745,8 +745,20 @@ export async function postMessage(tx: TenantTx, deps: WaitlistDeps, e: EntryRow,
   return message;
 }
 
-export async function markRead(tx: TenantTx, e: EntryRow): Promise<number> {
-  await tx.query(`UPDATE waitlist_messages SET read_at = now() WHERE tenant_id = $1 AND entry_id = $2 AND sender = 'guest' AND read_at IS NULL`, [tx.tenantId, e.id]);
+/**
+ * A host read the guest's messages: the other boards drop the unread badge at once (two hosts, one guest), and
+ * the guest's page may show that the restaurant has read them. Nothing is published when nothing was unread.
+ */
+export async function markRead(tx: TenantTx, deps: Pick<WaitlistDeps, 'realtime'>, e: EntryRow): Promise<number> {
+  const read = await tx.query<{ read_at: Date }>(
+    `UPDATE waitlist_messages SET read_at = now() WHERE tenant_id = $1 AND entry_id = $2 AND sender = 'guest' AND read_at IS NULL RETURNING read_at`,
+    [tx.tenantId, e.id],
+  );
+  if (read.length > 0) {
+    const data = { entry_id: e.id, unread: 0, read_at: read[0]!.read_at };
+    await deps.realtime.publish(tx, `queue:${e.queue_id}`, 'messages.read', data);
+    await deps.realtime.publish(tx, `entry:${e.id}`, 'messages.read', data);
+  }
   return 0;
 }
 

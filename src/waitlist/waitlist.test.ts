@@ -340,6 +340,12 @@ describe('chat and guest messages', () => {
     expect(history.json().items[0]).toMatchObject({ sender: 'guest', body: evil, author: null });
     expectStatus(await staff.post(`/api/v1/waitlist/entries/${g.entry.id}/messages/read`), 200);
     expect((await boardOf(q.id)).entries.find((e) => e.id === g.entry.id)).toMatchObject({ unread: 0 });
+    // The other hosts' boards and the guest's page hear it (once: reading again changes nothing, says nothing).
+    expectStatus(await staff.post(`/api/v1/waitlist/entries/${g.entry.id}/messages/read`), 200);
+    expect(await t.db.admin(`SELECT channel, data->>'unread' AS unread FROM realtime_events WHERE tenant_id = $1 AND type = 'messages.read' ORDER BY seq`, [biz.id])).toEqual([
+      { channel: `queue:${q.id}`, unread: '0' },
+      { channel: `entry:${g.entry.id}`, unread: '0' },
+    ]);
     expectStatus(await staff.post(`/api/v1/waitlist/entries/${g.entry.id}/messages`, { body: 'Five more minutes!' }), 201);
     const seen = await guest.get(`/api/v1/public/waitlist/entries/${g.token}/messages`);
     expect(seen.json().items.map((m: { body: string }) => m.body)).toEqual([evil, 'Five more minutes!']);
