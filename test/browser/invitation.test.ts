@@ -22,11 +22,11 @@ describe('inviting someone in the browser', () => {
     await people.getByRole('row').filter({ hasText: `staff@${cafe.slug}.brigade.test` }).getByText('Staff at Main Street').waitFor();
 
     // An owner may invite every role.
-    const roleOptions = await owner.getByLabel('Role').locator('option').allTextContents();
+    const roleOptions = await owner.getByLabel('Role', { exact: true }).locator('option').allTextContents();
     expect(roleOptions).toEqual(['Owner', 'Admin', 'Location manager', 'Compliance officer', 'Manager', 'Staff', 'Auditor']);
 
     await owner.getByLabel('Email').fill(email);
-    await owner.getByLabel('Role').selectOption({ label: 'Staff' });
+    await owner.getByLabel('Role', { exact: true }).selectOption({ label: 'Staff' });
     await owner.getByLabel('Location').selectOption(cafe.locationId);
     await owner.getByRole('button', { name: 'Send the invitation' }).click();
     const sent = owner.getByRole('status').filter({ hasText: 'Invitation sent' });
@@ -86,7 +86,27 @@ describe('inviting someone in the browser', () => {
     await b.signIn(page, cafe, 'location_manager');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'People' }).click();
     await page.getByRole('heading', { name: 'Invite someone' }).waitFor();
-    expect(await page.getByLabel('Role').locator('option').allTextContents()).toEqual(['Manager', 'Staff']);
+    expect(await page.getByLabel('Role', { exact: true }).locator('option').allTextContents()).toEqual(['Manager', 'Staff']);
     expect(await page.getByLabel('Location').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual([cafe.locationId]);
   });
+
+  it('the owner chooses the roles the business works with; invitations offer only those', async () => {
+    const shop = await b.t.tenant();
+    const owner = await b.page();
+    await b.signIn(owner, shop, 'owner');
+    await owner.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+    const card = owner.getByRole('region', { name: 'Roles this business uses' });
+    await card.getByLabel('Compliance officer').uncheck();
+    await card.getByLabel('Auditor').uncheck();
+    expect(await card.getByLabel('Owner').isDisabled()).toBe(true);
+    await card.getByRole('button', { name: 'Save roles' }).click();
+    await card.getByText('Saved: invitations now offer these roles.').waitFor();
+    await owner.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'People' }).click();
+    await expect
+      .poll(() => owner.getByLabel('Role', { exact: true }).locator('option').allTextContents())
+      .toEqual(['Owner', 'Admin', 'Location manager', 'Manager', 'Staff']);
+    const [t] = await b.t.db.admin(`SELECT roles_in_use FROM tenants WHERE id = $1`, [shop.id]);
+    expect(t!.roles_in_use).toEqual(['owner', 'admin', 'location_manager', 'manager', 'staff']);
+  });
 });
+

@@ -170,4 +170,30 @@ describe('kiosk in the browser', () => {
     await page.getByText('This kiosk was revoked; ask a manager to register it again.').waitFor();
     expect(await page.evaluate((k) => localStorage.getItem(k), tokenKey(cafe))).toBeNull();
   });
+
+  it('a host signs in with their PIN and works the line from the kiosk: a guest arrives live, and is called and seated', async () => {
+    const { token } = await registerKiosk(cafe, 'Host stand');
+    // Every business starts with a queue at its first location (its template's starter data).
+    const [q] = await b.t.db.admin(`SELECT id, name FROM waitlist_queues WHERE tenant_id = $1 AND location_id = $2`, [cafe.id, cafe.locationId]);
+    const page = await b.page({ viewport: 'tablet' });
+    await openKiosk(page, cafe, token);
+    await choose(page, cafe, 'staff');
+    expect((await tapPin(page, PIN)).status()).toBe(200);
+    await page.getByRole('link', { name: /^Waitlist/ }).click();
+    await page.getByRole('heading', { level: 2, name: String(q!.name) }).waitFor();
+    await page.getByTestId('live-sign').and(page.locator('[data-state="live"]')).waitFor();
+
+    // Another host adds a walk-in from the signed-in board's API: the kiosk shows the party without a refresh.
+    const staff = await b.t.as(cafe, 'manager');
+    const joined = await staff.post(`/api/v1/waitlist/queues/${q!.id}/entries`, { name: 'Kiosk Kim', party_size: 2 });
+    expect(joined.statusCode, joined.body).toBe(201);
+    const kim = page.getByRole('listitem', { name: 'Kiosk Kim', exact: true });
+    await kim.waitFor();
+    await page.getByRole('button', { name: 'Call next' }).click();
+    await kim.getByRole('button', { name: 'Seat Kiosk Kim' }).click();
+    await expect.poll(async () => (await staff.get(`/api/v1/waitlist/entries/${joined.json().entry.id}`)).json().status).toBe('seated');
+    // Done by the person who signed in with their PIN, on this kiosk.
+    const [audit] = await b.t.db.admin(`SELECT actor_id FROM audit_log WHERE tenant_id = $1 AND resource_id = $2 AND action LIKE '%seat%'`, [cafe.id, joined.json().entry.id]);
+    expect(audit).toEqual({ actor_id: cafe.users.staff });
+  });
 });

@@ -57,14 +57,14 @@ describe('plan limits and features in the browser', () => {
     await page.getByRole('heading', { name: 'Invite someone' }).waitFor();
     const email = `new-${randomBytes(3).toString('hex')}@example.com`;
     await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Role').selectOption({ label: 'Admin' });
+    await page.getByLabel('Role', { exact: true }).selectOption({ label: 'Admin' });
     await page.getByRole('button', { name: 'Send the invitation' }).click();
     const refusal = page.getByRole('alert').filter({ hasText: 'Plan limit reached' });
     await refusal.waitFor();
     expect(await refusal.textContent()).toContain("This business's plan allows 6 users; it has 6.");
     expect(await count('invitations', biz)).toBe(0);
     // Staff take no back-office seat: the same form invites them.
-    await page.getByLabel('Role').selectOption({ label: 'Staff' });
+    await page.getByLabel('Role', { exact: true }).selectOption({ label: 'Staff' });
     await page.getByRole('button', { name: 'Send the invitation' }).click();
     await page.getByRole('status').filter({ hasText: 'Invitation sent' }).waitFor();
     expect(await count('invitations', biz)).toBe(1);

@@ -16,9 +16,11 @@ import { KiosksPage } from './pages/Kiosks';
 import { AuditPage } from './pages/Audit';
 import { UsagePage } from './pages/Usage';
 import { SettingsPage } from './pages/Settings';
+import { SupportAccessPage } from './pages/SupportAccess';
+import { SupportSignInPage } from './pages/SupportSignIn';
 import { BusinessUnavailable } from './pages/Unavailable';
 import { cashRoutes, kioskCashRoute } from './pages/cash/routes';
-import { waitlistPublicRoutes, waitlistRoutes } from './pages/waitlist/routes';
+import { kioskWaitlistRoute, waitlistPublicRoutes, waitlistRoutes } from './pages/waitlist/routes';
 
 /** Pages that need someone signed in with a password; anyone else goes to the sign-in page and comes back after. */
 function RequireSession({ children }: { children: ReactNode }) {
@@ -30,8 +32,9 @@ function RequireSession({ children }: { children: ReactNode }) {
     const next = location.pathname + location.search;
     return <Navigate to={`/sign-in${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`} replace />;
   }
-  // A PIN session belongs to the kiosk screen, which signs it out when idle.
-  if (session.data.kind !== 'session') return <Navigate to="/kiosk" replace />;
+  // A PIN session belongs to the kiosk screen, which signs it out when idle. Brigade support (a support session)
+  // sees the same pages as a person, read-only, under a banner saying so.
+  if (session.data.kind !== 'session' && session.data.kind !== 'support_session') return <Navigate to="/kiosk" replace />;
   return <>{children}</>;
 }
 
@@ -50,8 +53,10 @@ const businessRouter = () =>
       { path: '/forgot-password', element: <ForgotPasswordPage /> },
       { path: '/reset', element: <ResetPasswordPage /> },
       { path: '/invite', element: <AcceptInvitationPage /> },
+      { path: '/support', element: <SupportSignInPage /> },
       { path: '/kiosk', element: <KioskPage /> },
       kioskCashRoute,
+      kioskWaitlistRoute,
       ...waitlistPublicRoutes,
       {
         path: '/',
@@ -71,6 +76,7 @@ const businessRouter = () =>
           { path: 'audit', element: <AuditPage /> },
           { path: 'usage', element: <UsagePage /> },
           { path: 'settings', element: <SettingsPage /> },
+          { path: 'support-access', element: <SupportAccessPage /> },
           ...cashRoutes,
           ...waitlistRoutes,
           { path: '*', element: <Navigate to="/" replace /> },

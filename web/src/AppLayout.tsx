@@ -1,10 +1,11 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Link, NavLink, Outlet, useNavigate } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Popover, PopoverButton, PopoverPanel } from '@headlessui/react';
-import { api } from './lib/api';
+import { api, ApiError } from './lib/api';
 import { useFormat } from './lib/format';
 import { navigation } from './lib/nav';
+import type { SupportEnded } from './pages/SupportSignIn';
 import { can, LocationProvider, useBusiness, useCurrentLocation, useSession, useSessionChanged, type Session } from './lib/session';
 import { Button, cx, errorMessage } from './ui';
 
@@ -13,6 +14,12 @@ interface OtherBusiness {
   name: string;
   url: string;
 }
+
+const entriesOf = (session: Session) =>
+  navigation
+    .filter((e) => !e.permission || can(session, e.permission))
+    // Brigade support is nobody of the business: it has no account, password or PIN of its own here.
+    .filter((e) => !(session.support && e.to === '/account'));
 
 /** The signed-in frame: business name, location and business switchers, the menu the person's permissions allow. */
 export function AppLayout() {
@@ -26,7 +33,7 @@ export function AppLayout() {
 
 function Frame({ session }: { session: Session }) {
   const [menuOpen, setMenuOpen] = useState(false);
-  const entries = navigation.filter((e) => !e.permission || can(session, e.permission));
+  const entries = entriesOf(session);
   const nav = (
     <nav aria-label="Main">
       <ul className="flex flex-col gap-1">
@@ -51,6 +58,7 @@ function Frame({ session }: { session: Session }) {
       <a href="#main" className="print:hidden sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-10 focus:rounded focus:bg-white focus:px-3 focus:py-2">
         Skip to content
       </a>
+      {session.support ? <SupportBanner support={session.support} /> : null}
       <aside className="border-b border-stone-200 bg-white md:min-h-screen md:border-b-0 md:border-r print:hidden">
         <div className="flex items-center justify-between gap-2 p-4">
           <BusinessName session={session} />
@@ -65,11 +73,12 @@ function Frame({ session }: { session: Session }) {
       <div className="flex min-w-0 flex-col">
         <header className="flex flex-wrap items-center justify-end gap-3 border-b border-stone-200 bg-white px-4 py-2 print:hidden">
           <LocationSwitcher />
-          <NotificationsBell />
+          {/* Support is nobody of the business: no notifications of its own, and the banner above ends the session. */}
+          {session.support ? null : <NotificationsBell />}
           <span className="text-sm text-stone-700" data-testid="signed-in-as">
             {session.user.name}
           </span>
-          <SignOutButton />
+          {session.support ? null : <SignOutButton />}
         </header>
         <main id="main" tabIndex={-1} className="mx-auto w-full max-w-6xl flex-1 p-4 sm:p-6 print:max-w-none print:p-0">
           <Outlet />
@@ -82,7 +91,13 @@ function Frame({ session }: { session: Session }) {
 /** The business's name, and where the same person works at other businesses on Brigade, a way to switch. */
 function BusinessName({ session }: { session: Session }) {
   const business = useBusiness().data;
-  const others = useQuery({ queryKey: ['businesses'], queryFn: () => api.get<{ items: OtherBusiness[] }>('/auth/businesses'), staleTime: 5 * 60_000 });
+  const others = useQuery({
+    queryKey: ['businesses'],
+    queryFn: () => api.get<{ items: OtherBusiness[] }>('/auth/businesses'),
+    staleTime: 5 * 60_000,
+    // Support looks into this one business only.
+    enabled: !session.support,
+  });
   const items = others.data?.items ?? [];
   const name = business?.name ?? session.tenant.name;
   if (items.length === 0) return <p className="truncate text-lg font-semibold text-brand">{name}</p>;
@@ -259,6 +274,61 @@ function NotificationsBell() {
         )}
       </PopoverPanel>
     </Popover>
+  );
+}
+
+/**
+ * On every page while Brigade support looks in through a support session: who, until when, and a way to end it.
+ * The business's owners see the same session on their support access page and in the audit log.
+ */
+function SupportBanner({ support }: { support: NonNullable<Session['support']> }) {
+  const fmt = useFormat();
+  const changed = useSessionChanged();
+  const navigate = useNavigate();
+  const client = useQueryClient();
+  // The owner withdrew access or the time ran out: the next request is refused (401). Then nothing of the business
+  // stays on screen or in memory, and the page says the session has ended.
+  useEffect(() => {
+    const refused = (err: unknown) => {
+      if (!(err instanceof ApiError && err.status === 401)) return;
+      // The page it goes to forgets the session and the business's data once it is shown: forgetting them here,
+      // still on a signed-in page, would send it to the sign-in form instead of saying what happened.
+      void navigate('/support', { replace: true, state: { supportEnded: true } satisfies SupportEnded });
+    };
+    const queries = client.getQueryCache().subscribe((e) => {
+      if (e.type === 'updated' && e.action.type === 'error') refused(e.action.error);
+    });
+    const mutations = client.getMutationCache().subscribe((e) => {
+      if (e.type === 'updated' && e.action.type === 'error') refused(e.action.error);
+    });
+    return () => {
+      queries();
+      mutations();
+    };
+  }, [client, navigate]);
+  const end = useMutation({
+    mutationFn: () => api.post('/auth/sign-out'),
+    onSuccess: async () => {
+      await changed(null);
+      navigate('/sign-in', { replace: true });
+    },
+  });
+  return (
+    <div role="region" aria-label="Support session" className="flex flex-wrap items-center justify-between gap-3 border-b border-amber-400 bg-amber-100 md:col-span-2 px-4 py-3 text-amber-950 print:hidden">
+      <p className="font-medium" data-testid="support-banner">
+        Brigade support ({support.operator_label}) is viewing this business read-only until <time dateTime={support.expires_at}>{fmt.dateTime(support.expires_at)}</time>
+      </p>
+      <div className="flex items-center gap-3">
+        <Button tone="secondary" busy={end.isPending} onClick={() => end.mutate()}>
+          End support session
+        </Button>
+        {end.isError && (
+          <span role="alert" className="text-sm text-red-700">
+            {errorMessage(end.error)}
+          </span>
+        )}
+      </div>
+    </div>
   );
 }
 

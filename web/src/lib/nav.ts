@@ -18,6 +18,7 @@ export const navigation: NavEntry[] = [
   { to: '/kiosks', label: 'Kiosks', permission: 'identity.kiosk.manage' },
   { to: '/audit', label: 'Audit log', permission: 'audit.read' },
   { to: '/settings', label: 'Settings', permission: 'tenant.settings.update' },
+  { to: '/support-access', label: 'Support access', permission: 'tenant.support.grant' },
   { to: '/usage', label: 'Plan and usage', permission: 'tenant.billing.manage' },
   { to: '/account', label: 'My account' },
 ];

@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, pathPrefix, qs } from '../lib/api';
 import { can, useBusiness, useCurrentLocation, useSession, type Location, type Session } from '../lib/session';
 import { useFormat } from '../lib/format';
-import { Alert, Badge, Button, Card, EmptyState, Form, Loading, Modal, PageHeader, QueryView, SelectField, Table, Td, TextField, errorMessage } from '../ui';
+import { Alert, Badge, Button, Card, CopyField, EmptyState, errorMessage, Form, Loading, Modal, PageHeader, QueryView, SelectField, Table, Td, TextField } from '../ui';
 import { storeKioskToken } from './Kiosk';
 
 /**
@@ -289,30 +289,5 @@ function DeviceToken({ registered, location, onDone }: { registered: Registered;
         </div>
       </div>
     </Card>
-  );
-}
-
-function CopyField({ label, value }: { label: string; value: string }) {
-  const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(value);
-      setCopied('yes');
-    } catch {
-      setCopied('failed');
-    }
-  };
-  return (
-    <div className="flex flex-col gap-2 sm:flex-row sm:items-end">
-      <div className="min-w-0 flex-1">
-        <TextField label={label} value={value} readOnly className="font-mono text-sm" onFocus={(e) => e.currentTarget.select()} />
-      </div>
-      <Button tone="secondary" onClick={() => void copy()} aria-label={`Copy ${label.toLowerCase()}`}>
-        Copy
-      </Button>
-      <span role="status" className="text-sm text-stone-600 sm:self-center">
-        {copied === 'yes' ? 'Copied' : copied === 'failed' ? 'Select the text and copy it' : ''}
-      </span>
-    </div>
   );
 }

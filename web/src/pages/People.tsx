@@ -4,7 +4,7 @@ import { api, ApiError } from '../lib/api';
 import { can, useCurrentLocation, useSession, type Location, type Role, type Session } from '../lib/session';
 import { useFormat } from '../lib/format';
 import { INVITABLE_BY, LOCATION_SCOPED, ROLES, roleNames } from '../lib/roles';
-import { Alert, Badge, Button, Card, CheckboxField, EmptyState, Form, Loading, PageHeader, QueryView, SelectField, Table, Td, TextField } from '../ui';
+import { Alert, Badge, Button, Card, EmptyState, Form, Loading, PageHeader, QueryView, SelectField, Table, Td, TextField } from '../ui';
 
 interface RoleAssignment {
   role: Role;
@@ -55,54 +55,8 @@ export function PeoplePage() {
         {canInvite && <InviteForm session={session} />}
         <PeopleList />
         {canInvite && <InvitationList />}
-        {can(session, 'tenant.settings.update') && <RolesInUse session={session} />}
       </div>
     </>
-  );
-}
-
-/** Which roles the business works with: its template chose them; invitations offer only these. */
-function RolesInUse({ session }: { session: Session }) {
-  const client = useQueryClient();
-  const [chosen, setChosen] = useState<Set<Role>>(() => new Set(session.tenant.roles_in_use));
-  const save = useMutation({
-    mutationFn: () => api.put<{ roles_in_use: Role[] }>('/settings/roles', { roles: ROLES.filter((r) => chosen.has(r)) }),
-    onSuccess: () => client.invalidateQueries({ queryKey: ['session'] }),
-  });
-  const toggle = (r: Role, on: boolean) => {
-    save.reset();
-    setChosen((prev) => {
-      const next = new Set(prev);
-      if (on) next.add(r);
-      else next.delete(r);
-      return next;
-    });
-  };
-  return (
-    <Card title="Roles this business uses">
-      <Form onSubmit={() => save.mutate()} error={save.error}>
-        <p className="text-sm text-stone-700">Invitations offer only these roles. Everyone keeps the roles they already have.</p>
-        <fieldset className="grid gap-2 sm:grid-cols-2">
-          <legend className="sr-only">Roles in use</legend>
-          {ROLES.map((r) => (
-            <CheckboxField
-              key={r}
-              label={roleNames[r]}
-              checked={chosen.has(r)}
-              disabled={r === 'owner'}
-              hint={r === 'owner' ? 'Always in use.' : undefined}
-              onChange={(e) => toggle(r, e.target.checked)}
-            />
-          ))}
-        </fieldset>
-        {save.isSuccess && <Alert tone="success">Saved: invitations now offer these roles.</Alert>}
-        <div>
-          <Button type="submit" busy={save.isPending}>
-            Save roles
-          </Button>
-        </div>
-      </Form>
-    </Card>
   );
 }
 

@@ -1,9 +1,11 @@
 import { useRef, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError } from '../lib/api';
-import { can, useSession, type Session } from '../lib/session';
+import { useFormat } from '../lib/format';
+import { can, useSession, type Role, type Session } from '../lib/session';
+import { ROLES, roleNames } from '../lib/roles';
 import { timeZoneChoices } from '../lib/time-zones';
-import { Alert, Button, Card, Form, PageHeader, QueryView, SelectField, TextField } from '../ui';
+import { Alert, Badge, Button, Card, CheckboxField, CopyField, errorMessage, Form, Modal, PageHeader, ProblemAlert, QueryView, SelectField, TextField } from '../ui';
 
 interface Settings {
   name: string;
@@ -42,6 +44,7 @@ export function SettingsPage() {
 }
 
 function SettingsView() {
+  const session = useSession().data as Session;
   const settings = useQuery({ queryKey: ['settings'], queryFn: () => api.get<Settings>('/settings') });
   return (
     <QueryView query={settings} loading="Loading the settings…">
@@ -49,9 +52,56 @@ function SettingsView() {
         <div className="flex flex-col gap-6">
           <SettingsForm current={s} />
           <LogoCard current={s} />
+          <DomainCard />
+          <RolesInUse session={session} />
         </div>
       )}
     </QueryView>
+  );
+}
+
+/** Which roles the business works with: its template chose them; invitations offer only these. */
+function RolesInUse({ session }: { session: Session }) {
+  const client = useQueryClient();
+  const [chosen, setChosen] = useState<Set<Role>>(() => new Set(session.tenant.roles_in_use));
+  const save = useMutation({
+    mutationFn: () => api.put<{ roles_in_use: Role[] }>('/settings/roles', { roles: ROLES.filter((r) => chosen.has(r)) }),
+    onSuccess: () => client.invalidateQueries({ queryKey: ['session'] }),
+  });
+  const toggle = (r: Role, on: boolean) => {
+    save.reset();
+    setChosen((prev) => {
+      const next = new Set(prev);
+      if (on) next.add(r);
+      else next.delete(r);
+      return next;
+    });
+  };
+  return (
+    <Card title="Roles this business uses">
+      <Form onSubmit={() => save.mutate()} error={save.error}>
+        <p className="text-sm text-stone-700">Invitations offer only these roles. Everyone keeps the roles they already have.</p>
+        <fieldset className="grid gap-2 sm:grid-cols-2">
+          <legend className="sr-only">In use at this business</legend>
+          {ROLES.map((r) => (
+            <CheckboxField
+              key={r}
+              label={roleNames[r]}
+              checked={chosen.has(r)}
+              disabled={r === 'owner'}
+              hint={r === 'owner' ? 'Always in use.' : undefined}
+              onChange={(e) => toggle(r, e.target.checked)}
+            />
+          ))}
+        </fieldset>
+        {save.isSuccess && <Alert tone="success">Saved: invitations now offer these roles.</Alert>}
+        <div>
+          <Button type="submit" busy={save.isPending}>
+            Save roles
+          </Button>
+        </div>
+      </Form>
+    </Card>
   );
 }
 
@@ -194,5 +244,186 @@ function LogoCard({ current }: { current: Settings }) {
         ) : null}
       </div>
     </Card>
+  );
+}
+
+/** GET /settings/domain: the business's own domain once verified, and the one waiting for its token to be found. */
+interface DomainState {
+  domain: string | null;
+  verified_at: string | null;
+  pending: { domain: string; token: string; verify_url: string; instructions: string } | null;
+}
+
+/**
+ * The business's own web address (www.harbourgrill.ie) instead of its Brigade address. The owner asks for a domain,
+ * serves the token Brigade gives at the address shown, and asks Brigade to check; only then is the domain used.
+ */
+function DomainCard() {
+  const domain = useQuery({ queryKey: ['settings', 'domain'], queryFn: () => api.get<DomainState>('/settings/domain') });
+  return (
+    <Card title="Custom domain">
+      {/* Not in the business's plan: said once, with nothing to try again. */}
+      {domain.error instanceof ApiError && domain.error.code === 'feature_disabled' ? (
+        <ProblemAlert error={domain.error} />
+      ) : (
+        <QueryView query={domain} loading="Loading the custom domain…">
+          {(d) => <DomainView state={d} />}
+        </QueryView>
+      )}
+    </Card>
+  );
+}
+
+function DomainView({ state }: { state: DomainState }) {
+  const client = useQueryClient();
+  const fmt = useFormat();
+  const [removing, setRemoving] = useState(false);
+  const stored = (d: DomainState) => client.setQueryData(['settings', 'domain'], d);
+  const check = useMutation({ mutationFn: () => api.post<DomainState>('/settings/domain/verify'), onSuccess: stored });
+  const remove = useMutation({
+    mutationFn: () => api.delete<DomainState>('/settings/domain'),
+    onSuccess: (d) => {
+      check.reset();
+      stored(d);
+      setRemoving(false);
+    },
+  });
+  const { pending } = state;
+  return (
+    <div className="flex flex-col gap-5">
+      <p className="text-stone-700">
+        Guests and staff can open the business at a web address of its own, such as www.harbourgrill.ie. The Brigade address keeps working either way.
+      </p>
+      {check.isSuccess && state.domain && !pending ? (
+        <Alert tone="success" title="Verified">
+          {state.domain} is now the business's address.
+        </Alert>
+      ) : null}
+      {state.domain ? (
+        <div className="flex flex-col gap-1" data-testid="domain-verified">
+          <p className="text-sm font-medium text-stone-800">In use</p>
+          <p className="flex flex-wrap items-center gap-2">
+            <span className="font-mono text-base">{state.domain}</span>
+            <Badge tone="good">Verified</Badge>
+          </p>
+          {state.verified_at ? (
+            <p className="text-sm text-stone-600">
+              Verified <time dateTime={state.verified_at}>{fmt.dateTime(state.verified_at)}</time>
+            </p>
+          ) : null}
+        </div>
+      ) : !pending ? (
+        <p className="text-stone-600">No custom domain: the business is at its Brigade address only.</p>
+      ) : null}
+
+      {pending ? (
+        <section aria-labelledby="domain-pending" className="flex flex-col gap-3 rounded-md border border-amber-300 bg-amber-50/50 p-4">
+          <h3 id="domain-pending" className="flex flex-wrap items-center gap-2 font-semibold">
+            <span className="font-mono">{pending.domain}</span>
+            <Badge tone="warn">Waiting for verification</Badge>
+          </h3>
+          <ol className="flex list-decimal flex-col gap-2 pl-5 text-sm text-stone-700">
+            <li>Point {pending.domain} at Brigade with your domain provider (your web person or the provider's help pages know how).</li>
+            <li>
+              On {pending.domain}, serve a plain text file at the address below that holds exactly the token below, nothing else. Brigade reads it to
+              know the domain is yours.
+            </li>
+            <li>Press “Check now”. Until the check succeeds, {pending.domain} does not show the business.</li>
+          </ol>
+          <CopyField label="Address of the file" value={pending.verify_url} />
+          <CopyField label="Token (the file's content)" value={pending.token} />
+          {check.isError ? (
+            <Alert title={`${pending.domain} is not verified yet`}>
+              <p>{errorMessage(check.error)}</p>
+              <p className="mt-1">Fix what is named above and check again.</p>
+            </Alert>
+          ) : null}
+          <div>
+            <Button busy={check.isPending} onClick={() => check.mutate()}>
+              Check now
+            </Button>
+          </div>
+        </section>
+      ) : null}
+
+      <RequestDomain current={state} onDone={() => check.reset()} />
+
+      {state.domain || pending ? (
+        <div>
+          <Button tone="secondary" onClick={() => setRemoving(true)}>
+            Remove the custom domain
+          </Button>
+        </div>
+      ) : null}
+      <Modal
+        open={removing}
+        onClose={() => !remove.isPending && setRemoving(false)}
+        title="Remove the custom domain?"
+        actions={
+          <>
+            <Button tone="secondary" disabled={remove.isPending} onClick={() => setRemoving(false)}>
+              Cancel
+            </Button>
+            <Button tone="danger" busy={remove.isPending} onClick={() => remove.mutate()}>
+              Remove the domain
+            </Button>
+          </>
+        }
+      >
+        <p className="text-stone-700">
+          {[state.domain, pending?.domain].filter(Boolean).join(' and ')} will no longer show the business. Its Brigade address keeps working, and you
+          can add a domain again later (with a new token).
+        </p>
+        {remove.isError ? <Alert>{errorMessage(remove.error)}</Alert> : null}
+      </Modal>
+    </div>
+  );
+}
+
+/** Asking for a domain (or another one): Brigade answers the token to serve on it. */
+function RequestDomain({ current, onDone }: { current: DomainState; onDone: () => void }) {
+  const client = useQueryClient();
+  const [value, setValue] = useState('');
+  const [missing, setMissing] = useState(false);
+  const ask = useMutation({
+    mutationFn: () => api.put<DomainState>('/settings/domain', { domain: value.trim() }),
+    onSuccess: (d) => {
+      client.setQueryData(['settings', 'domain'], d);
+      setValue('');
+      onDone();
+    },
+  });
+  const err = ask.error instanceof ApiError ? ask.error : null;
+  const fieldError = sentence(err?.fieldError('domain'));
+  const label = current.domain || current.pending ? 'Use another domain' : 'Domain';
+  return (
+    <Form
+      onSubmit={() => {
+        if (value.trim()) ask.mutate();
+        else setMissing(true);
+      }}
+      error={ask.isError && !fieldError ? ask.error : undefined}
+      className="border-t border-stone-200 pt-4"
+    >
+      <TextField
+        label={label}
+        value={value}
+        inputMode="url"
+        autoCapitalize="none"
+        spellCheck={false}
+        placeholder="www.harbourgrill.ie"
+        onChange={(e) => {
+          setMissing(false);
+          setValue(e.target.value);
+        }}
+        hint={current.pending ? `Replaces ${current.pending.domain}, which is waiting for verification.` : 'The full name, without http:// — e.g. www.harbourgrill.ie'}
+        error={missing ? 'Enter a domain name.' : fieldError}
+      />
+      <div>
+        <Button type="submit" busy={ask.isPending}>
+          Get the verification token
+        </Button>
+      </div>
+    </Form>
   );
 }

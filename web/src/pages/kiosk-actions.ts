@@ -16,4 +16,5 @@ export type KioskAction = KioskActionBase & ({ to: string; onClick?: never } | {
 export const kioskActions: KioskAction[] = [
   // The PIN session's cash pages live beside the kiosk (/kiosk/cash): the signed-in /cash sends PIN sessions away.
   { label: 'Cash drawer', description: 'Open, record, count', permission: 'cash.drawer.operate', to: '/kiosk/cash' },
+  { label: 'Waitlist', description: 'Call and seat guests', permission: 'waitlist.entry.serve', to: '/kiosk/waitlist' },
 ];

@@ -1,4 +1,4 @@
-import { useId, type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TdHTMLAttributes } from 'react';
+import { useId, useState, type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TdHTMLAttributes } from 'react';
 import type { UseQueryResult } from '@tanstack/react-query';
 import { Dialog, DialogBackdrop, DialogPanel, DialogTitle } from '@headlessui/react';
 import { ApiError } from '../lib/api';
@@ -312,3 +312,29 @@ export function Modal({
 }
 
 export { cx };
+
+/** A secret or link to hand over (a kiosk's set-up link, a domain's token): readable, selectable, one tap to copy. */
+export function CopyField({ label, value }: { label: string; value: string }) {
+  const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(value);
+      setCopied('yes');
+    } catch {
+      setCopied('failed');
+    }
+  };
+  return (
+    <div className="flex flex-col gap-2 sm:flex-row sm:items-end">
+      <div className="min-w-0 flex-1">
+        <TextField label={label} value={value} readOnly className="font-mono text-sm" onFocus={(e) => e.currentTarget.select()} />
+      </div>
+      <Button tone="secondary" onClick={() => void copy()} aria-label={`Copy ${label.toLowerCase()}`}>
+        Copy
+      </Button>
+      <span role="status" className="text-sm text-stone-600 sm:self-center">
+        {copied === 'yes' ? 'Copied' : copied === 'failed' ? 'Select the text and copy it' : ''}
+      </span>
+    </div>
+  );
+}

@@ -138,6 +138,10 @@ function applyEvent(board: Board, e: LiveEvent, client: QueryClient): Board {
     const data = e.data as BoardMessage;
     next.entries = next.entries.map((x) => (x.id === data.entry_id ? { ...x, unread: data.unread } : x));
     client.setQueryData<Message[]>(messagesKey(data.entry_id), (list) => withMessage(list, data.message));
+  } else if (e.event === 'messages.read') {
+    // Another host read this guest's messages: the badge goes on every board, not only theirs.
+    const data = e.data as { entry_id: string; unread: number };
+    next.entries = next.entries.map((x) => (x.id === data.entry_id ? { ...x, unread: data.unread } : x));
   }
   return next;
 }
@@ -155,7 +159,7 @@ const DONE: Record<Exclude<EntryAction, 'move'>, string> = {
   requeue: 'put back in the line',
 };
 
-function BoardView({ queueId, session }: { queueId: string; session: Session }) {
+export function BoardView({ queueId, session }: { queueId: string; session: Session }) {
   const client = useQueryClient();
   const key = boardKey(queueId);
   const board = useQuery({

@@ -8,6 +8,7 @@ const WaitlistAnalyticsPage = lazy(() => import('./Analytics').then((m) => ({ de
 const WaitlistQueuesPublicPage = lazy(() => import('./Guest').then((m) => ({ default: m.WaitlistQueuesPublicPage })));
 const JoinQueuePage = lazy(() => import('./Guest').then((m) => ({ default: m.JoinQueuePage })));
 const GuestEntryPage = lazy(() => import('./Guest').then((m) => ({ default: m.GuestEntryPage })));
+const KioskWaitlistPage = lazy(() => import('./KioskWaitlist').then((m) => ({ default: m.KioskWaitlistPage })));
 
 const page = (el: ReactNode) => <Suspense fallback={<Loading />}>{el}</Suspense>;
 
@@ -24,3 +25,6 @@ export const waitlistPublicRoutes = [
   { path: '/q/:queueId', element: page(<JoinQueuePage />) },
   { path: '/e/:token', element: page(<GuestEntryPage />) },
 ];
+
+/** The host stand on the shared kiosk, for a person signed in with their PIN. */
+export const kioskWaitlistRoute = { path: '/kiosk/waitlist', element: page(<KioskWaitlistPage />) };
