@@ -3,10 +3,11 @@ import { Link } from 'react-router';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { api, ApiError } from '../lib/api';
 import { MyActivity } from './Activity';
-import { can, useBusiness, useSession, useSessionChanged, type Location, type Session } from '../lib/session';
+import { can, useBusiness, useSession, useSessionChanged, type Session } from '../lib/session';
 import { Alert, Button, EmptyState, ErrorState, Form, Loading, QueryView, TextField, errorMessage } from '../ui';
 import { PublicFrame } from './PublicFrame';
 import { kioskActions } from './kiosk-actions';
+import { KIOSK_IDLE_SECONDS, KioskIdleWarning, useSignedInKiosk } from './KioskScreen';
 import { useIdleCountdown } from '../lib/idle';
 
 /**
@@ -15,8 +16,6 @@ import { useIdleCountdown } from '../lib/idle';
  * when nobody touches the screen, so the next person never finds the last one still signed in.
  */
 
-/** Seconds without a touch, click or key before a PIN session on the kiosk is signed out. */
-export const KIOSK_IDLE_SECONDS = 60;
 const PIN_MIN = 4;
 const PIN_MAX = 6;
 
@@ -405,22 +404,8 @@ function PinEntry({ person, token, onBack, onRefused }: { person: Person; token:
 // ------------------------------------------------------------------ signed in
 
 function SignedIn({ session }: { session: Session }) {
-  const changed = useSessionChanged();
   // A PIN session sees only the kiosk's own location: its name and its clock.
-  const location = useQuery({ queryKey: ['kiosk', 'location'], queryFn: () => api.get<{ items: Location[] }>('/locations?limit=1') });
-  const here = location.data?.items[0];
-  const signOut = useMutation({
-    mutationFn: async () => {
-      try {
-        await api.post('/auth/sign-out');
-      } catch (err) {
-        // Already ended (expired, or the kiosk was revoked): signed out is what was wanted.
-        if (!(err instanceof ApiError && err.status === 401)) throw err;
-      }
-    },
-    onSuccess: () => changed(null),
-  });
-  const secondsLeft = useIdleCountdown(KIOSK_IDLE_SECONDS, () => signOut.mutate(), !signOut.isPending);
+  const { here, signOut, secondsLeft } = useSignedInKiosk();
   const actions = kioskActions.filter((a) => can(session, a.permission));
 
   return (
@@ -459,15 +444,7 @@ function SignedIn({ session }: { session: Session }) {
         </section>
         <RecentActivity timeZone={here?.time_zone} />
       </div>
-      {secondsLeft !== null && (
-        <div className="fixed inset-x-0 bottom-0 z-10 p-4">
-          <div className="mx-auto max-w-xl shadow-lg">
-            <Alert tone="warning" title={`Signing out in ${secondsLeft} s — tap anywhere to stay`}>
-              Nobody has touched the screen for a while, so this kiosk is about to sign {session.user.name} out.
-            </Alert>
-          </div>
-        </div>
-      )}
+      <KioskIdleWarning secondsLeft={secondsLeft} name={session.user.name} />
     </PublicFrame>
   );
 }

@@ -6,7 +6,45 @@ import { useSession, useSessionChanged, type Location, type Session } from '../l
 import { useIdleCountdown } from '../lib/idle';
 import { Alert, Button, ErrorState, Loading, errorMessage } from '../ui';
 import { PublicFrame } from './PublicFrame';
-import { KIOSK_IDLE_SECONDS } from './Kiosk';
+
+/** Seconds without a touch, click or key before a PIN session on the kiosk is signed out. */
+export const KIOSK_IDLE_SECONDS = 60;
+
+/**
+ * What every screen of a PIN session on the kiosk needs: the kiosk's own location (a PIN session sees only that
+ * one), signing out, and the countdown that signs the person out when nobody touches the screen.
+ */
+export function useSignedInKiosk() {
+  const changed = useSessionChanged();
+  const location = useQuery({ queryKey: ['kiosk', 'location'], queryFn: () => api.get<{ items: Location[] }>('/locations?limit=1') });
+  const signOut = useMutation({
+    mutationFn: async () => {
+      try {
+        await api.post('/auth/sign-out');
+      } catch (err) {
+        // Already ended (expired, or the kiosk was revoked): signed out is what was wanted.
+        if (!(err instanceof ApiError && err.status === 401)) throw err;
+      }
+    },
+    onSuccess: () => changed(null),
+  });
+  const secondsLeft = useIdleCountdown(KIOSK_IDLE_SECONDS, () => signOut.mutate(), !signOut.isPending);
+  return { location, here: location.data?.items[0], signOut, secondsLeft };
+}
+
+/** The last seconds before the kiosk signs the person out: a tap anywhere keeps them. */
+export function KioskIdleWarning({ secondsLeft, name }: { secondsLeft: number | null; name: string }) {
+  if (secondsLeft === null) return null;
+  return (
+    <div className="fixed inset-x-0 bottom-0 z-10 p-4">
+      <div className="mx-auto max-w-xl shadow-lg">
+        <Alert tone="warning" title={`Signing out in ${secondsLeft} s — tap anywhere to stay`}>
+          Nobody has touched the screen for a while, so this kiosk is about to sign {name} out.
+        </Alert>
+      </div>
+    </div>
+  );
+}
 
 /**
  * A page of the shared tablet for a person signed in with their PIN (the drawer, the host stand): who is on it and
@@ -38,22 +76,7 @@ export function KioskScreen({ title, children }: { title: string; children: (ctx
 }
 
 function SignedInKiosk({ title, session, children }: { title: string; session: Session; children: (ctx: { session: Session; here: Location }) => ReactNode }) {
-  const changed = useSessionChanged();
-  // A PIN session sees only the kiosk's own location (the same query as the kiosk's home screen).
-  const location = useQuery({ queryKey: ['kiosk', 'location'], queryFn: () => api.get<{ items: Location[] }>('/locations?limit=1') });
-  const here = location.data?.items[0];
-  const signOut = useMutation({
-    mutationFn: async () => {
-      try {
-        await api.post('/auth/sign-out');
-      } catch (err) {
-        // Already ended (expired, or the kiosk was revoked): signed out is what was wanted.
-        if (!(err instanceof ApiError && err.status === 401)) throw err;
-      }
-    },
-    onSuccess: () => changed(null),
-  });
-  const secondsLeft = useIdleCountdown(KIOSK_IDLE_SECONDS, () => signOut.mutate(), !signOut.isPending);
+  const { location, here, signOut, secondsLeft } = useSignedInKiosk();
 
   return (
     <PublicFrame title={title} wide>
@@ -81,15 +104,7 @@ function SignedInKiosk({ title, session, children }: { title: string; session: S
           children({ session, here })
         )}
       </div>
-      {secondsLeft !== null && (
-        <div className="fixed inset-x-0 bottom-0 z-10 p-4">
-          <div className="mx-auto max-w-xl shadow-lg">
-            <Alert tone="warning" title={`Signing out in ${secondsLeft} s — tap anywhere to stay`}>
-              Nobody has touched the screen for a while, so this kiosk is about to sign {session.user.name} out.
-            </Alert>
-          </div>
-        </div>
-      )}
+      <KioskIdleWarning secondsLeft={secondsLeft} name={session.user.name} />
     </PublicFrame>
   );
 }
