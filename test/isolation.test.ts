@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgDriver, type Driver } from '../src/core/db/driver.ts';
 import { ROLES } from '../src/core/db/migrate.ts';
 import { notify } from '../src/core/notifications.ts';
-import { createDatabase, currentTenantId, type Database } from '../src/core/db/tx.ts';
+import { createDatabase, type Database } from '../src/core/db/tx.ts';
 import type { SeededTenant } from '../src/platform/demo.ts';
 import { tenantTablesOf, testApp, type TestApp } from './harness.ts';
 
@@ -313,11 +313,13 @@ describe('(b) raw SQL as the runtime role stays inside its tenant', () => {
     }
   });
 
-  it('code that asks for the current tenant outside a tenant transaction throws instead of guessing', async () => {
-    expect(() => currentTenantId()).toThrow(/No tenant-bound transaction/);
-    await expect(db.withTenant(a.id, SYSTEM, 'read', async () => currentTenantId())).resolves.toBe(a.id);
-    await expect(db.withPlatform(SYSTEM, async () => currentTenantId())).rejects.toThrow(/No tenant-bound transaction/);
-    expect(() => currentTenantId()).toThrow(/No tenant-bound transaction/);
+  it('a tenant transaction without a tenant is refused before it reaches the database (fail closed)', async () => {
+    let ran = false;
+    for (const missing of ['', 'undefined', `${a.id}' OR true --`]) {
+      await expect(db.withTenant(missing, SYSTEM, 'read', async () => (ran = true))).rejects.toThrow(/tenant id must be a UUID/);
+      await expect(db.withTenant(missing, SYSTEM, 'write', async () => (ran = true))).rejects.toThrow(/tenant id must be a UUID/);
+    }
+    expect(ran).toBe(false);
   });
 });
 

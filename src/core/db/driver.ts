@@ -13,7 +13,21 @@ export interface Conn {
   /** Several statements in one round trip (simple protocol, no parameters); they run as one implicit transaction. */
   multi(text: string, arrayRows?: boolean): Promise<QueryResult[]>;
   release(broken?: boolean): void;
+  /**
+   * The statements prepared on this physical connection (text → name). Prepared statements live as long as the
+   * connection, so the map belongs to it, not to one borrowing of it.
+   */
+  readonly prepared: PreparedStatements;
 }
+
+export interface PreparedStatements {
+  names: Map<string, string>;
+  /** PREPAREs sent on this connection, successful or not: bounds the statements a connection can hold. */
+  attempts: number;
+}
+
+/** Statements per connection before new ones are sent unprepared (reads with generated text must not grow it forever). */
+export const MAX_PREPARED = 500;
 
 export interface Driver {
   readonly kind: 'pg' | 'pglite';
@@ -37,22 +51,30 @@ export function pgDriver(url: string, opts: { max: number; runtimeRole?: string 
     });
   }
   pool.on('error', () => undefined);
-  const wrap = (client: pg.PoolClient): Conn => ({
-    async query(text, params, arrayRows) {
-      const r = arrayRows
-        ? await client.query({ text, values: params as unknown[] | undefined, rowMode: 'array' })
-        : await client.query({ text, values: params as unknown[] | undefined });
-      return { rows: r.rows, rowCount: r.rowCount ?? 0 };
-    },
-    async multi(text, arrayRows) {
-      const r = (arrayRows ? await client.query({ text, rowMode: 'array' }) : await client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
-      const list = Array.isArray(r) ? r : [r];
-      return list.map((x) => ({ rows: x.rows, rowCount: x.rowCount ?? 0 }));
-    },
-    release(broken) {
-      client.release(broken ? true : undefined);
-    },
-  });
+  const statements = new WeakMap<pg.PoolClient, PreparedStatements>();
+  const wrap = (client: pg.PoolClient): Conn => {
+    let prepared = statements.get(client);
+    if (!prepared) statements.set(client, (prepared = { names: new Map(), attempts: 0 }));
+    return {
+      prepared,
+      async query(text, params, arrayRows) {
+        // A named statement is parsed and planned once per connection (pg sends Parse only the first time), so a
+        // write transaction's statements cost PostgreSQL an execution, not a plan, from the second time on.
+        const name = params && params.length > 0 ? protocolName(prepared, text) : undefined;
+        const q = { text, values: params as unknown[] | undefined, ...(name ? { name } : {}) };
+        const r = arrayRows ? await client.query({ ...q, rowMode: 'array' }) : await client.query(q);
+        return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+      },
+      async multi(text, arrayRows) {
+        const r = (arrayRows ? await client.query({ text, rowMode: 'array' }) : await client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
+        const list = Array.isArray(r) ? r : [r];
+        return list.map((x) => ({ rows: x.rows, rowCount: x.rowCount ?? 0 }));
+      },
+      release(broken) {
+        client.release(broken ? true : undefined);
+      },
+    };
+  };
   return {
     kind: 'pg',
     async acquire() {
@@ -83,6 +105,7 @@ export async function pgliteDriver(dir: string | undefined): Promise<Driver & { 
   const db = await PGlite.create(dir ? { dataDir: dir } : {});
   let tail: Promise<void> = Promise.resolve();
   const conn: Conn = {
+    prepared: { names: new Map(), attempts: 0 },
     async query(text, params, arrayRows) {
       const r = await db.query(text, params as unknown[] | undefined, { rowMode: arrayRows ? 'array' : 'object' });
       return { rows: fixBytes(r.rows) as never[], rowCount: r.affectedRows ?? r.rows.length };
@@ -124,4 +147,15 @@ function fixBytes(rows: unknown[]): unknown[] {
     }
   }
   return rows;
+}
+
+/** The protocol-level statement name for a text on one connection, or undefined once the connection holds enough. */
+function protocolName(prepared: PreparedStatements, text: string): string | undefined {
+  const key = `p:${text}`;
+  let name = prepared.names.get(key);
+  if (name === undefined && prepared.attempts < MAX_PREPARED) {
+    name = `bp${++prepared.attempts}`;
+    prepared.names.set(key, name);
+  }
+  return name;
 }

@@ -2,8 +2,7 @@ import { drizzle, type PgRemoteDatabase } from 'drizzle-orm/pg-proxy';
 import pg from 'pg';
 // @ts-expect-error pg ships no types for its utils module; we use only prepareValue.
 import pgUtils from 'pg/lib/utils.js';
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Conn, Driver } from './driver.ts';
+import { MAX_PREPARED, type Conn, type Driver } from './driver.ts';
 import { ROLES } from './migrate.ts';
 
 /** Who is acting: recorded in the audit trail and available to the database as app.actor_id. */
@@ -45,15 +44,6 @@ export interface PlatformTx extends Tx {
 const prepareValue = (pgUtils as { prepareValue: (v: unknown) => unknown }).prepareValue;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const active = new AsyncLocalStorage<{ tenantId: string | null }>();
-
-/** Fails closed: code that needs a tenant and runs outside a tenant-bound transaction throws. */
-export function currentTenantId(): string {
-  const tenantId = active.getStore()?.tenantId;
-  if (!tenantId) throw new Error('No tenant-bound transaction is active.');
-  return tenantId;
-}
 
 function bindStatement(tenantId: string, actor: Actor): string {
   if (!UUID.test(tenantId)) throw new Error('tenant id must be a UUID');
@@ -145,16 +135,51 @@ class WriteTx extends BaseTx implements TenantTx {
 /** A read needs no BEGIN/COMMIT: each query carries the tenant binding in the same round trip. */
 class ReadTx extends BaseTx implements TenantTx {
   readonly readOnly = true;
-  private readonly bind: string;
-  constructor(conn: Conn, readonly tenantId: string, readonly actor: Actor) {
+  constructor(
+    conn: Conn,
+    readonly tenantId: string,
+    readonly actor: Actor,
+    private readonly bind: string,
+  ) {
     super(conn);
-    this.bind = bindStatement(tenantId, actor);
   }
   async run<R>(text: string, params: unknown[] | undefined, arrayRows: boolean): Promise<R[]> {
-    const results = await this.conn.multi(`${this.bind};\n${inlineParams(text, params)}`, arrayRows);
+    const statements = this.conn.prepared;
+    let name = statements.names.get(text);
+    let prepare = '';
+    if (name === undefined && !unpreparable.has(text) && statements.attempts < MAX_PREPARED) {
+      name = `bs${++statements.attempts}`;
+      prepare = `PREPARE ${name} AS ${text};\n`;
+    }
+    if (name === undefined) return this.last<R>(await this.conn.multi(`${this.bind};\n${inlineParams(text, params)}`, arrayRows));
+    const execute = `EXECUTE ${name}${params && params.length > 0 ? `(${params.map(literal).join(', ')})` : ''}`;
+    let results;
+    try {
+      results = await this.conn.multi(`${this.bind};\n${prepare}${execute}`, arrayRows);
+    } catch (err) {
+      if (!prepare) throw err;
+      // Either PostgreSQL would not prepare the text (a parameter whose type only its literal tells) or the read
+      // itself failed; the message ran as one implicit transaction, so nothing it did remains but, possibly, the
+      // prepared statement (PREPARE outlives a rollback; its name is simply not used again). Tried once more as
+      // a plain read: if that works, the text was the problem and stays plain; a real error fails again.
+      const results = await this.conn.multi(`${this.bind};\n${inlineParams(text, params)}`, arrayRows);
+      unpreparable.add(text);
+      return this.last<R>(results);
+    }
+    if (prepare) statements.names.set(text, name);
+    return this.last<R>(results);
+  }
+  private last<R>(results: { rows: unknown[] }[]): R[] {
     return (results[results.length - 1]?.rows ?? []) as R[];
   }
 }
+
+/**
+ * Read texts PostgreSQL would not prepare. Reads are sent as `PREPARE` (once per connection) and `EXECUTE` with the
+ * values inlined, in the same message as the tenant binding: still one round trip, and PostgreSQL plans each read
+ * once per connection instead of at every request.
+ */
+const unpreparable = new Set<string>();
 
 class PlatformWriteTx extends BaseTx implements PlatformTx {
   readonly platform = true as const;
@@ -164,7 +189,7 @@ class PlatformWriteTx extends BaseTx implements PlatformTx {
   async asTenant<T>(tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T> {
     await this.conn.multi(`SET LOCAL ROLE ${ROLES.app}; ${bindStatement(tenantId, this.actor)}`);
     try {
-      return await active.run({ tenantId }, () => fn(new WriteTx(this.conn, tenantId, this.actor)));
+      return await fn(new WriteTx(this.conn, tenantId, this.actor));
     } finally {
       await this.conn.multi(`SELECT set_config('app.tenant_id', '', true), set_config('app.actor_id', '', true); SET LOCAL ROLE ${ROLES.platform}`);
     }
@@ -207,35 +232,33 @@ export function createDatabase(driver: Driver): Database {
   return {
     driver,
     async withTenant(tenantId, actor, mode, fn) {
-      return active.run({ tenantId }, async () => {
-        const conn = await driver.acquire();
-        if (mode === 'read') {
-          const tx = new ReadTx(conn, tenantId, actor);
-          let result: Awaited<ReturnType<typeof fn>>;
-          try {
-            result = await fn(tx);
-          } catch (err) {
-            conn.release(isConnectionError(err));
-            throw err;
-          }
-          conn.release();
-          await tx.flushAfterCommit();
-          return result;
+      // Checked before a connection is taken, so a missing tenant fails closed without holding one.
+      const bind = bindStatement(tenantId, actor);
+      const conn = await driver.acquire();
+      if (mode === 'read') {
+        const tx = new ReadTx(conn, tenantId, actor, bind);
+        let result: Awaited<ReturnType<typeof fn>>;
+        try {
+          result = await fn(tx);
+        } catch (err) {
+          conn.release(isConnectionError(err));
+          throw err;
         }
-        const tx = new WriteTx(conn, tenantId, actor);
-        const r = await inTransaction(conn, `BEGIN; ${bindStatement(tenantId, actor)}`, tx, fn);
+        conn.release();
         await tx.flushAfterCommit();
-        return r;
-      });
+        return result;
+      }
+      const tx = new WriteTx(conn, tenantId, actor);
+      const r = await inTransaction(conn, `BEGIN; ${bind}`, tx, fn);
+      await tx.flushAfterCommit();
+      return r;
     },
     async withPlatform(actor, fn) {
-      return active.run({ tenantId: null }, async () => {
-        const conn = await driver.acquire();
-        const tx = new PlatformWriteTx(conn, actor);
-        const r = await inTransaction(conn, `BEGIN; SET LOCAL ROLE ${ROLES.platform}`, tx, fn);
-        await tx.flushAfterCommit();
-        return r;
-      });
+      const conn = await driver.acquire();
+      const tx = new PlatformWriteTx(conn, actor);
+      const r = await inTransaction(conn, `BEGIN; SET LOCAL ROLE ${ROLES.platform}`, tx, fn);
+      await tx.flushAfterCommit();
+      return r;
     },
   };
 }
