@@ -42,9 +42,13 @@ export function diff<T extends Record<string, unknown>>(before: T, after: Partia
   return out;
 }
 
-/** Appends to the tenant's hash-chained audit trail in the caller's transaction. */
+/**
+ * Appends to the tenant's hash-chained audit trail in the caller's transaction. The record is sent with the COMMIT:
+ * the chain's head row is locked from the record's insert to the end of the transaction, so writers of one
+ * business queue on it only for the commit itself, not for the rest of their work.
+ */
 export async function writeAudit(tx: TenantTx, meta: RequestMeta, entry: AuditEntry): Promise<void> {
-  await tx.query(
+  tx.writeAtCommit(
     `INSERT INTO audit_log (tenant_id, seq, id, actor_type, actor_id, actor_label, action, resource_type, resource_id,
        location_id, risk, ip, user_agent, request_id, changes, prev_hash, hash)
      VALUES ($1, 0, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, '\\x', '\\x')`,

@@ -100,13 +100,14 @@ export class Realtime {
   }
 
   /** Records the event in the caller's transaction; it leaves for the sockets only if that transaction commits. */
-  async publish(tx: TenantTx, channel: string, type: string, data: unknown): Promise<number> {
-    const [row] = await tx.query<{ seq: number }>(
+  async publish(tx: TenantTx, channel: string, type: string, data: unknown): Promise<void> {
+    // Sent with the COMMIT: nothing in the transaction reads the event back, and its sequence is still taken under
+    // whatever lock the change holds (a queue's), so a channel's events stay in the order their changes committed.
+    tx.writeAtCommit(
       `WITH e AS (INSERT INTO realtime_events (tenant_id, channel, type, data) VALUES ($1, $2, $3, $4) RETURNING seq)
-       SELECT seq, pg_notify('${CHANNEL}', $1 || '|' || seq || '|' || $2) FROM e`,
+       SELECT pg_notify('${CHANNEL}', $1 || '|' || seq || '|' || $2) FROM e`,
       [tx.tenantId, channel, type, JSON.stringify(data)],
     );
-    return row!.seq;
   }
 
   /** The newest sequence on some channels: a snapshot read with it lets the client ask for what came after. */

@@ -6,7 +6,7 @@ import { countUsage } from '../core/usage.ts';
 import type { Mailer } from '../integrations/mail.ts';
 import { withoutSecrets } from '../integrations/mail.ts';
 import { ProviderError, type TextProvider } from '../integrations/messaging.ts';
-import type { Biz } from './service.ts';
+import type { Biz, Guest } from './service.ts';
 
 /**
  * Messages to guests: joined, getting close, called, no-show. The request only records one row per channel in
@@ -57,13 +57,16 @@ export class GuestMessages {
   }
 
   /** Records and queues the messages for one change, on each channel the business has on and the guest can receive. */
-  async queue(tx: TenantTx, biz: Biz, entryId: string, kind: Kind, link?: string): Promise<void> {
-    const [e] = await tx.query<{ name: string; party_size: number; position: number | null; phone: string | null; email: string | null; queue: string }>(
-      `SELECT e.name, e.party_size, e.position, e.phone, e.email, q.name AS queue FROM waitlist_entries e
-         JOIN waitlist_queues q ON q.tenant_id = e.tenant_id AND q.id = e.queue_id WHERE e.tenant_id = $1 AND e.id = $2`,
-      [tx.tenantId, entryId],
-    );
-    if (!e) return;
+  async queue(tx: TenantTx, biz: Biz, entryId: string, kind: Kind, link?: string, guest?: Guest): Promise<void> {
+    const [e] = guest
+      ? [guest]
+      : await tx.query<Guest>(
+          `SELECT e.name, e.party_size, e.position, e.phone, e.email, q.name AS queue FROM waitlist_entries e
+             JOIN waitlist_queues q ON q.tenant_id = e.tenant_id AND q.id = e.queue_id WHERE e.tenant_id = $1 AND e.id = $2`,
+          [tx.tenantId, entryId],
+        );
+    // A guest who left neither a phone nor an email has nowhere to be written to.
+    if (!e || (!e.phone && !e.email)) return;
     const [settings] = await tx.query<{ notify_email: boolean; notify_sms: boolean; notify_whatsapp: boolean }>(
       `SELECT notify_email, notify_sms, notify_whatsapp FROM waitlist_settings WHERE tenant_id = $1`,
       [tx.tenantId],

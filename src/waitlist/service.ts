@@ -29,13 +29,23 @@ const JOINS_PER_PHONE_PER_HOUR = 5;
 export interface WaitlistDeps {
   realtime: Realtime;
   /** Queues the messages for a change (joined, close, called, no-show): delivered by a durable job. */
-  notify(tx: TenantTx, biz: Biz, entryId: string, kind: 'joined' | 'close' | 'called' | 'no_show', link?: string): Promise<void>;
+  notify(tx: TenantTx, biz: Biz, entryId: string, kind: 'joined' | 'close' | 'called' | 'no_show', link?: string, guest?: Guest): Promise<void>;
   scheduleNoShow(tx: TenantTx, biz: Biz, entryId: string, calls: number, afterMinutes: number): Promise<void>;
   ensureRetention(tx: TenantTx): Promise<void>;
   tenantUrl(slug: string): string;
 }
 
 export type Biz = Pick<HostTenant, 'slug' | 'name' | 'locale' | 'time_zone'>;
+
+/** What a message to a guest needs to know of them, when the caller has it at hand. */
+export interface Guest {
+  name: string;
+  party_size: number;
+  position: number | null;
+  phone: string | null;
+  email: string | null;
+  queue: string;
+}
 
 // ---------------------------------------------------------------- queues
 
@@ -79,7 +89,9 @@ const QUEUE_SELECT = `
          to_char(now() AT TIME ZONE l.time_zone, 'HH24:MI') AS local_time,
          (now() AT TIME ZONE l.time_zone)::date::text AS local_date,
          extract(hour FROM now() AT TIME ZONE l.time_zone)::int AS local_hour,
-         (SELECT count(*)::int FROM waitlist_entries e WHERE e.tenant_id = q.tenant_id AND e.queue_id = q.id AND e.status = 'waiting') AS waiting,
+         -- Waiting positions are dense (1..n, checked by the exclusion constraint), so the count is the last one:
+         -- one probe of the board index instead of a walk over the whole line.
+         coalesce((SELECT max(e.position) FROM waitlist_entries e WHERE e.tenant_id = q.tenant_id AND e.queue_id = q.id AND e.status = 'waiting'), 0)::int AS waiting,
          (SELECT count(*)::int FROM waitlist_entries e WHERE e.tenant_id = q.tenant_id AND e.queue_id = q.id AND e.status = 'called') AS called,
          (SELECT count(*)::int FROM waitlist_entries e WHERE e.tenant_id = q.tenant_id AND e.queue_id = q.id
              AND e.business_date = (now() AT TIME ZONE l.time_zone)::date) AS joined_today
@@ -173,7 +185,7 @@ export interface LineupItem {
 }
 
 /** The waiting line in order with each party's estimate, from the parties now seated and the model. */
-async function lineupOf(tx: TenantTx, q: QueueRow): Promise<{ lineup: LineupItem[]; newcomer: number }> {
+async function lineupOf(tx: TenantTx, q: QueueRow, newcomerSize = 2): Promise<{ lineup: LineupItem[]; newcomer: number }> {
   const rows = await tx.query<{ id: string; status: string; party_size: number; position: number | null; seated_minutes: number | null }>(
     // A called party is about to take a table: it counts as seated from now.
     `SELECT id, status, party_size, position, coalesce(extract(epoch FROM now() - seated_at)::float8 / 60, 0) AS seated_minutes
@@ -187,8 +199,8 @@ async function lineupOf(tx: TenantTx, q: QueueRow): Promise<{ lineup: LineupItem
   const model = await modelOf(tx, q);
   const waiting = rows.filter((r) => r.status === 'waiting');
   const seated = rows.filter((r) => r.status !== 'waiting').map((r) => ({ partySize: r.party_size, seatedMinutesAgo: r.seated_minutes ?? 0 }));
-  // One more, typical party at the end: what a guest joining now would wait.
-  const line = [...waiting.map((w) => ({ partySize: w.party_size })), { partySize: 2 }];
+  // One more party at the end (a typical one unless told): what a guest joining now would wait.
+  const line = [...waiting.map((w) => ({ partySize: w.party_size })), { partySize: newcomerSize }];
   const estimates = estimateLine(model, { tables: q.tables, hour: q.local_hour, seated, waiting: line });
   return {
     lineup: waiting.map((w, i) => ({ id: w.id, position: w.position!, estimate_minutes: estimates[i] ?? 0 })),
@@ -223,8 +235,9 @@ interface EntryRow {
   unread: number;
 }
 
-const ENTRY_COLUMNS = `e.id, e.queue_id, e.location_id, e.name, e.phone, e.email, e.party_size, e.service_type, e.notes, e.source, e.status,
-  e.position, e.joined_at, e.called_at, e.seated_at, e.completed_at, e.cancelled_at, e.no_show_at, e.cancelled_by, e.calls, e.version,
+const ENTRY_FIELDS = `e.id, e.queue_id, e.location_id, e.name, e.phone, e.email, e.party_size, e.service_type, e.notes, e.source, e.status,
+  e.position, e.joined_at, e.called_at, e.seated_at, e.completed_at, e.cancelled_at, e.no_show_at, e.cancelled_by, e.calls, e.version`;
+const ENTRY_COLUMNS = `${ENTRY_FIELDS},
   (SELECT count(*)::int FROM waitlist_messages m WHERE m.tenant_id = e.tenant_id AND m.entry_id = e.id AND m.sender = 'guest' AND m.read_at IS NULL) AS unread`;
 
 type Entry = z.output<typeof s.entry>;
@@ -442,21 +455,25 @@ export async function join(
     }
   }
   const position = q.waiting + 1;
+  // Nobody already in line moves when a party joins at the end, so the line needs no new estimates: only the
+  // newcomer's, from the parties ahead of them. It is written with the row, and the event carries just this place.
+  const estimate = (await lineupOf(tx, q, input.party_size)).newcomer;
   const id = uuidv7();
   const token = issueToken(TOKEN_PREFIX, tx.tenantId);
-  await tx.query(
-    `INSERT INTO waitlist_entries (tenant_id, id, queue_id, location_id, token_hash, name, phone, email, party_size, service_type, notes, source,
-                                   position, position_at_join, business_date, close_notified)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15)`,
+  const [row] = await tx.query<EntryRow>(
+    `WITH e AS (
+       INSERT INTO waitlist_entries (tenant_id, id, queue_id, location_id, token_hash, name, phone, email, party_size, service_type, notes, source,
+                                     position, position_at_join, business_date, close_notified, estimate_at_join)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16)
+       RETURNING *)
+     SELECT ${ENTRY_FIELDS}, 0 AS unread FROM e`,
     [tx.tenantId, id, q.id, q.location_id, token.hash, input.name, phone, input.email ?? null, input.party_size, input.service_type ?? null,
-      input.notes ?? null, by.source, position, q.local_date, position <= q.notify_at_position],
+      input.notes ?? null, by.source, position, q.local_date, position <= q.notify_at_position, estimate],
   );
-  const row = (await entryRow(tx, id))!;
-  const after = { ...q, waiting: q.waiting + 1 };
-  const entry = (await announce(tx, deps, after, row, biz))!;
-  await tx.query(`UPDATE waitlist_entries SET estimate_at_join = $3 WHERE tenant_id = $1 AND id = $2`, [tx.tenantId, id, entry.estimate_minutes]);
+  const entry: Entry = { ...row!, estimate_minutes: estimate };
+  await deps.realtime.publish(tx, `queue:${q.id}`, 'entry.changed', { entry, lineup: [{ id, position, estimate_minutes: estimate }] });
   const statusUrl = `${deps.tenantUrl(biz.slug)}/e/${token.token}`;
-  await deps.notify(tx, biz, id, 'joined', statusUrl);
+  await deps.notify(tx, biz, id, 'joined', statusUrl, { name: input.name, party_size: input.party_size, position, phone, email: input.email ?? null, queue: q.name });
   return { entry, token: token.token, status_url: statusUrl, queue: q };
 }
 

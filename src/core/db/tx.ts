@@ -18,6 +18,12 @@ export interface Tx {
   readonly db: PgRemoteDatabase;
   /** Runs after COMMIT succeeds (never after a rollback). */
   afterCommit(fn: () => void | Promise<void>): void;
+  /**
+   * A write whose result nothing in this transaction reads (an audit record, a live event): it is sent in the
+   * COMMIT's own message, so it costs no round trip of its own and holds what it locks (the audit chain's head)
+   * only for the commit. It runs after every statement sent with `query`; if it fails, the transaction fails.
+   */
+  writeAtCommit(text: string, params?: unknown[]): void;
 }
 
 /** A transaction bound to one tenant. Row-level security sees only this tenant's rows. */
@@ -89,9 +95,32 @@ function literal(value: unknown): string {
   return pg.escapeLiteral(String(prepared));
 }
 
+/**
+ * A statement as one simple-protocol message part: `EXECUTE` of the connection's prepared statement for the text,
+ * preceded by its `PREPARE` the first time, the values inlined as literals; the plain statement when the text
+ * cannot be prepared or the connection holds enough. `done` records the PREPARE once the message has succeeded.
+ */
+function asMessagePart(conn: Conn, text: string, params: unknown[] | undefined): { sql: string; prepared: boolean; done(): void } {
+  const statements = conn.prepared;
+  const known = statements.names.get(text);
+  const args = params && params.length > 0 ? `(${params.map(literal).join(', ')})` : '';
+  if (known !== undefined) return { sql: `EXECUTE ${known}${args}`, prepared: false, done() {} };
+  if (unpreparable.has(text) || statements.attempts >= MAX_PREPARED) return { sql: inlineParams(text, params), prepared: false, done() {} };
+  const name = `bs${++statements.attempts}`;
+  return { sql: `PREPARE ${name} AS ${text};\nEXECUTE ${name}${args}`, prepared: true, done: () => void statements.names.set(text, name) };
+}
+
+/**
+ * Texts PostgreSQL would not prepare (a parameter whose type only its literal tells). Statements sent in a
+ * simple-protocol message (reads with their tenant binding, a transaction's first statement with its BEGIN, the
+ * writes sent with COMMIT) are prepared once per connection, so PostgreSQL plans them once, not at every request.
+ */
+const unpreparable = new Set<string>();
+
 abstract class BaseTx implements Tx {
   private drizzleDb?: PgRemoteDatabase;
   protected after: Array<() => void | Promise<void>> = [];
+  protected atCommit: Array<{ text: string; params: unknown[] | undefined }> = [];
   constructor(protected conn: Conn) {}
 
   abstract run<R>(text: string, params: unknown[] | undefined, arrayRows: boolean): Promise<R[]>;
@@ -111,6 +140,30 @@ abstract class BaseTx implements Tx {
     this.after.push(fn);
   }
 
+  writeAtCommit(text: string, params?: unknown[]): void {
+    this.atCommit.push({ text, params });
+  }
+
+  /** The writes kept for the commit, as message parts; their PREPAREs are recorded when `done` is called. */
+  protected takeAtCommit(): { sql: string; done(): void } | null {
+    if (this.atCommit.length === 0) return null;
+    const parts = this.atCommit.map((w) => asMessagePart(this.conn, w.text, w.params));
+    this.atCommit = [];
+    return { sql: parts.map((p) => p.sql).join(';\n'), done: () => parts.forEach((p) => p.done()) };
+  }
+
+  /** What ends the transaction: the kept writes and COMMIT in one message (nothing at all if nothing was begun). */
+  async commit(): Promise<void> {
+    const writes = this.takeAtCommit();
+    await this.conn.multi(writes ? `${writes.sql};\nCOMMIT` : 'COMMIT');
+    writes?.done();
+  }
+
+  /** Whether a transaction is open on the connection (and so needs its ROLLBACK). */
+  get begun(): boolean {
+    return true;
+  }
+
   async flushAfterCommit(): Promise<void> {
     for (const fn of this.after) {
       try {
@@ -122,13 +175,57 @@ abstract class BaseTx implements Tx {
   }
 }
 
+/**
+ * A tenant's write transaction. Its BEGIN and tenant binding travel with its first statement, and the writes kept
+ * for the commit with its COMMIT, so a transaction of n statements costs n + 1 round trips, not n + 2 plus one per
+ * audit record or event.
+ */
 class WriteTx extends BaseTx implements TenantTx {
   readonly readOnly = false;
-  constructor(conn: Conn, readonly tenantId: string, readonly actor: Actor) {
+  constructor(
+    conn: Conn,
+    readonly tenantId: string,
+    readonly actor: Actor,
+    /** `BEGIN` and the tenant binding, until they are sent; null inside a transaction someone else began. */
+    private begin: string | null,
+  ) {
     super(conn);
   }
+  override get begun(): boolean {
+    return this.begin === null;
+  }
   async run<R>(text: string, params: unknown[] | undefined, arrayRows: boolean): Promise<R[]> {
-    return (await this.conn.query<R>(text, params, arrayRows)).rows;
+    if (this.begin === null) return (await this.conn.query<R>(text, params, arrayRows)).rows;
+    const begin = this.begin;
+    this.begin = null;
+    const part = asMessagePart(this.conn, text, params);
+    try {
+      const results = await this.conn.multi(`${begin};\n${part.sql}`, arrayRows);
+      part.done();
+      return (results[results.length - 1]?.rows ?? []) as R[];
+    } catch (err) {
+      if (!part.prepared) throw err;
+      // Nothing ran before this statement, so the transaction can start again with it as a plain statement: if
+      // that works the text was what PostgreSQL would not prepare; a real error fails again and rolls back.
+      const results = await this.conn.multi(`ROLLBACK;\n${begin};\n${inlineParams(text, params)}`, arrayRows);
+      unpreparable.add(text);
+      return (results[results.length - 1]?.rows ?? []) as R[];
+    }
+  }
+  override async commit(): Promise<void> {
+    if (this.begin === null) return super.commit();
+    // No statement was sent: a transaction is opened only if writes were kept for the commit.
+    const writes = this.takeAtCommit();
+    if (!writes) return;
+    await this.conn.multi(`${this.begin};\n${writes.sql};\nCOMMIT`);
+    writes.done();
+  }
+  /** Inside a transaction begun elsewhere (the platform's `asTenant`): the kept writes go now, under this binding. */
+  async flushAtCommit(): Promise<void> {
+    const writes = this.takeAtCommit();
+    if (!writes) return;
+    await this.conn.multi(writes.sql);
+    writes.done();
   }
 }
 
@@ -144,42 +241,27 @@ class ReadTx extends BaseTx implements TenantTx {
     super(conn);
   }
   async run<R>(text: string, params: unknown[] | undefined, arrayRows: boolean): Promise<R[]> {
-    const statements = this.conn.prepared;
-    let name = statements.names.get(text);
-    let prepare = '';
-    if (name === undefined && !unpreparable.has(text) && statements.attempts < MAX_PREPARED) {
-      name = `bs${++statements.attempts}`;
-      prepare = `PREPARE ${name} AS ${text};\n`;
-    }
-    if (name === undefined) return this.last<R>(await this.conn.multi(`${this.bind};\n${inlineParams(text, params)}`, arrayRows));
-    const execute = `EXECUTE ${name}${params && params.length > 0 ? `(${params.map(literal).join(', ')})` : ''}`;
+    const part = asMessagePart(this.conn, text, params);
     let results;
     try {
-      results = await this.conn.multi(`${this.bind};\n${prepare}${execute}`, arrayRows);
+      results = await this.conn.multi(`${this.bind};\n${part.sql}`, arrayRows);
     } catch (err) {
-      if (!prepare) throw err;
-      // Either PostgreSQL would not prepare the text (a parameter whose type only its literal tells) or the read
-      // itself failed; the message ran as one implicit transaction, so nothing it did remains but, possibly, the
-      // prepared statement (PREPARE outlives a rollback; its name is simply not used again). Tried once more as
-      // a plain read: if that works, the text was the problem and stays plain; a real error fails again.
-      const results = await this.conn.multi(`${this.bind};\n${inlineParams(text, params)}`, arrayRows);
+      if (!part.prepared) throw err;
+      // Either PostgreSQL would not prepare the text or the read itself failed; the message ran as one implicit
+      // transaction, so nothing it did remains but, possibly, the prepared statement (PREPARE outlives a
+      // rollback; its name is simply not used again). Tried once more as a plain read: if that works, the text
+      // was the problem and stays plain; a real error fails again.
+      results = await this.conn.multi(`${this.bind};\n${inlineParams(text, params)}`, arrayRows);
       unpreparable.add(text);
-      return this.last<R>(results);
+      return (results[results.length - 1]?.rows ?? []) as R[];
     }
-    if (prepare) statements.names.set(text, name);
-    return this.last<R>(results);
-  }
-  private last<R>(results: { rows: unknown[] }[]): R[] {
+    part.done();
     return (results[results.length - 1]?.rows ?? []) as R[];
   }
+  override writeAtCommit(): void {
+    throw new Error('A read-only transaction keeps no writes for a commit.');
+  }
 }
-
-/**
- * Read texts PostgreSQL would not prepare. Reads are sent as `PREPARE` (once per connection) and `EXECUTE` with the
- * values inlined, in the same message as the tenant binding: still one round trip, and PostgreSQL plans each read
- * once per connection instead of at every request.
- */
-const unpreparable = new Set<string>();
 
 class PlatformWriteTx extends BaseTx implements PlatformTx {
   readonly platform = true as const;
@@ -189,7 +271,10 @@ class PlatformWriteTx extends BaseTx implements PlatformTx {
   async asTenant<T>(tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T> {
     await this.conn.multi(`SET LOCAL ROLE ${ROLES.app}; ${bindStatement(tenantId, this.actor)}`);
     try {
-      return await fn(new WriteTx(this.conn, tenantId, this.actor));
+      const tx = new WriteTx(this.conn, tenantId, this.actor, null);
+      const result = await fn(tx);
+      await tx.flushAtCommit();
+      return result;
     } finally {
       await this.conn.multi(`SELECT set_config('app.tenant_id', '', true), set_config('app.actor_id', '', true); SET LOCAL ROLE ${ROLES.platform}`);
     }
@@ -206,20 +291,23 @@ export interface Database {
 }
 
 export function createDatabase(driver: Driver): Database {
-  async function inTransaction<T, X extends BaseTx>(conn: Conn, begin: string, tx: X, fn: (tx: X) => Promise<T>): Promise<T> {
+  async function inTransaction<T, X extends BaseTx>(conn: Conn, begin: string | null, tx: X, fn: (tx: X) => Promise<T>): Promise<T> {
     let broken = false;
     try {
-      await conn.multi(begin);
+      if (begin !== null) await conn.multi(begin);
       let result: T;
       try {
         result = await fn(tx);
+        await tx.commit();
       } catch (err) {
-        await conn.multi('ROLLBACK').catch(() => {
-          broken = true;
-        });
+        // A failed COMMIT message (a kept write refused) leaves the transaction aborted, not ended: roll it back.
+        if (tx.begun) {
+          await conn.multi('ROLLBACK').catch(() => {
+            broken = true;
+          });
+        }
         throw err;
       }
-      await conn.multi('COMMIT');
       return result;
     } catch (err) {
       if (!broken) broken = isConnectionError(err);
@@ -248,8 +336,8 @@ export function createDatabase(driver: Driver): Database {
         await tx.flushAfterCommit();
         return result;
       }
-      const tx = new WriteTx(conn, tenantId, actor);
-      const r = await inTransaction(conn, `BEGIN; ${bind}`, tx, fn);
+      const tx = new WriteTx(conn, tenantId, actor, `BEGIN; ${bind}`);
+      const r = await inTransaction(conn, null, tx, fn);
       await tx.flushAfterCommit();
       return r;
     },
