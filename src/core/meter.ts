@@ -110,6 +110,14 @@ export class UsageMeter {
   }
 }
 
+let dayEndsAt = 0;
+let dayText = '';
+/** Today's UTC date; every request asks, so the text is made once a day, not once a call. */
 function utcDay(): string {
-  return new Date().toISOString().slice(0, 10);
+  const now = Date.now();
+  if (now >= dayEndsAt) {
+    dayText = new Date(now).toISOString().slice(0, 10);
+    dayEndsAt = (Math.floor(now / 86_400_000) + 1) * 86_400_000;
+  }
+  return dayText;
 }

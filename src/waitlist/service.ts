@@ -98,19 +98,41 @@ const QUEUE_SELECT = `
     FROM waitlist_queues q JOIN locations l ON l.tenant_id = q.tenant_id AND l.id = q.location_id
    WHERE q.tenant_id = $1 AND q.deleted_at IS NULL`;
 
-async function loadQueue(tx: TenantTx, id: string, lock: boolean): Promise<QueueRow | null> {
+/**
+ * The queue as a join needs it: with the line's party sizes in order and the tables' recent parties (as in
+ * `lineupOf`), as arrays in the same row, so the newcomer's estimate costs no round trip of its own.
+ */
+const QUEUE_SELECT_WITH_LINE = QUEUE_SELECT.replace(
+  '\n    FROM waitlist_queues q',
+  `,
+         coalesce((SELECT array_agg(e.party_size ORDER BY e.position) FROM waitlist_entries e
+                    WHERE e.tenant_id = q.tenant_id AND e.queue_id = q.id AND e.status = 'waiting'), '{}') AS line_sizes,
+         (SELECT json_build_object('sizes', coalesce(array_agg(e.party_size), '{}'),
+                                   'minutes', coalesce(array_agg(coalesce(extract(epoch FROM now() - e.seated_at)::float8 / 60, 0)), '{}'))
+            FROM waitlist_entries e
+           WHERE e.tenant_id = q.tenant_id AND e.queue_id = q.id
+             AND ((e.status = 'seated' AND e.seated_at > now() - interval '12 hours') OR (e.status = 'called' AND e.called_at > now() - interval '2 hours'))) AS tables_taken
+    FROM waitlist_queues q`,
+);
+
+interface QueueWithLine extends QueueRow {
+  line_sizes: number[];
+  tables_taken: { sizes: number[]; minutes: number[] };
+}
+
+async function loadQueue<Q extends QueueRow = QueueRow>(tx: TenantTx, id: string, lock: boolean, select = QUEUE_SELECT): Promise<Q | null> {
   if (lock) {
     // The lock comes first and alone: the counts below must be read after it, not before.
     const locked = await tx.query(`SELECT 1 FROM waitlist_queues WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`, [tx.tenantId, id]);
     if (locked.length === 0) return null;
   }
-  const [row] = await tx.query<QueueRow>(`${QUEUE_SELECT} AND q.id = $2`, [tx.tenantId, id]);
+  const [row] = await tx.query<Q>(`${select} AND q.id = $2`, [tx.tenantId, id]);
   return row ?? null;
 }
 
 /** A queue the caller may see (404 otherwise, also for another location's queue). */
-async function queueFor(tx: TenantTx, id: string, principal: Principal | null, permission: string, lock = false): Promise<QueueRow> {
-  const q = await loadQueue(tx, id, lock);
+async function queueFor<Q extends QueueRow = QueueRow>(tx: TenantTx, id: string, principal: Principal | null, permission: string, lock = false, select = QUEUE_SELECT): Promise<Q> {
+  const q = await loadQueue<Q>(tx, id, lock, select);
   if (!q || (principal && !principal.at(permission, q.location_id))) throw errors.notFound('queue');
   return q;
 }
@@ -185,7 +207,7 @@ export interface LineupItem {
 }
 
 /** The waiting line in order with each party's estimate, from the parties now seated and the model. */
-async function lineupOf(tx: TenantTx, q: QueueRow, newcomerSize = 2): Promise<{ lineup: LineupItem[]; newcomer: number }> {
+async function lineupOf(tx: TenantTx, q: QueueRow): Promise<{ lineup: LineupItem[]; newcomer: number }> {
   const rows = await tx.query<{ id: string; status: string; party_size: number; position: number | null; seated_minutes: number | null }>(
     // A called party is about to take a table: it counts as seated from now.
     `SELECT id, status, party_size, position, coalesce(extract(epoch FROM now() - seated_at)::float8 / 60, 0) AS seated_minutes
@@ -199,8 +221,8 @@ async function lineupOf(tx: TenantTx, q: QueueRow, newcomerSize = 2): Promise<{ 
   const model = await modelOf(tx, q);
   const waiting = rows.filter((r) => r.status === 'waiting');
   const seated = rows.filter((r) => r.status !== 'waiting').map((r) => ({ partySize: r.party_size, seatedMinutesAgo: r.seated_minutes ?? 0 }));
-  // One more party at the end (a typical one unless told): what a guest joining now would wait.
-  const line = [...waiting.map((w) => ({ partySize: w.party_size })), { partySize: newcomerSize }];
+  // One more, typical party at the end: what a guest joining now would wait.
+  const line = [...waiting.map((w) => ({ partySize: w.party_size })), { partySize: 2 }];
   const estimates = estimateLine(model, { tables: q.tables, hour: q.local_hour, seated, waiting: line });
   return {
     lineup: waiting.map((w, i) => ({ id: w.id, position: w.position!, estimate_minutes: estimates[i] ?? 0 })),
@@ -423,7 +445,7 @@ export async function join(
   by: { source: 'guest' | 'staff' | 'api'; principal: Principal | null },
 ) {
   const phone = input.phone ? normalisePhone(input.phone, biz) : null;
-  const q = await queueFor(tx, queueId, by.principal, 'waitlist.entry.serve', true);
+  const q = await queueFor<QueueWithLine>(tx, queueId, by.principal, 'waitlist.entry.serve', true, QUEUE_SELECT_WITH_LINE);
   // Staff may add a walk-in to a paused or full queue (the guest is standing at the stand); guests may not.
   const reason = closedReason(q);
   if (reason && by.source === 'guest') throw new AppError(reason.status, reason.code, reason.message);
@@ -457,7 +479,9 @@ export async function join(
   const position = q.waiting + 1;
   // Nobody already in line moves when a party joins at the end, so the line needs no new estimates: only the
   // newcomer's, from the parties ahead of them. It is written with the row, and the event carries just this place.
-  const estimate = (await lineupOf(tx, q, input.party_size)).newcomer;
+  const seated = q.tables_taken.sizes.map((size, i) => ({ partySize: size, seatedMinutesAgo: q.tables_taken.minutes[i] ?? 0 }));
+  const line = [...q.line_sizes.map((size) => ({ partySize: size })), { partySize: input.party_size }];
+  const estimate = estimateLine(await modelOf(tx, q), { tables: q.tables, hour: q.local_hour, seated, waiting: line }).at(-1) ?? 0;
   const id = uuidv7();
   const token = issueToken(TOKEN_PREFIX, tx.tenantId);
   const [row] = await tx.query<EntryRow>(
