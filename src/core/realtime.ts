@@ -28,6 +28,9 @@ export interface RealtimeEvent {
   data: unknown;
 }
 
+/** Each event's serialized fields after the subscription id, kept while the event is in use. */
+const wireTails = new WeakMap<RealtimeEvent, string>();
+
 export interface Subscription {
   channels: string[];
   /** Rewrites (or drops, with null) an event for this subscriber. */
@@ -275,7 +278,14 @@ export class Realtime {
     sub.lastSeq = event.seq;
     const shown = sub.project ? sub.project(event) : event;
     if (!shown) return;
-    this.send(sub.socket, { type: 'event', id: sub.id, seq: shown.seq, channel: shown.channel, event: shown.type, data: shown.data });
+    // A board's event goes to every socket following it, alike but for the subscription id: it is serialized
+    // once, and each socket's message is the id spliced in front (the same JSON as serializing the whole).
+    let tail = wireTails.get(shown);
+    if (tail === undefined) {
+      tail = JSON.stringify({ seq: shown.seq, channel: shown.channel, event: shown.type, data: shown.data }).slice(1);
+      if (shown === event) wireTails.set(event, tail);
+    }
+    this.send(sub.socket, `{"type":"event","id":${JSON.stringify(sub.id)},${tail}`);
   }
 
   private announced(payload: string): void {

@@ -81,7 +81,16 @@ interface QueueRow {
   joined_today: number;
 }
 
-const QUEUE_SELECT = `
+/**
+ * A queue with its location's clock and its counts. `forJoin` is the queue as a join needs it: the line's party
+ * sizes in order and the tables' recent parties (as in `lineupOf`) as arrays in the same row, so the newcomer's
+ * estimate costs no round trip of its own; today's joins counted only when a daily cap needs them (it walks every
+ * entry of the day); the called count not at all.
+ */
+function queueSelect(forJoin: boolean): string {
+  const entries = `FROM waitlist_entries e WHERE e.tenant_id = q.tenant_id AND e.queue_id = q.id`;
+  const today = `(SELECT count(*)::int ${entries} AND e.business_date = (now() AT TIME ZONE l.time_zone)::date)`;
+  return `
   SELECT q.id, q.location_id, l.name AS location_name, l.time_zone, q.name, q.description, q.accepting, q.max_capacity,
          q.daily_cap, q.hours, q.party_min, q.party_max, q.service_types, q.no_show_grace_minutes, q.guests_may_cancel,
          q.default_service_minutes, q.tables, q.notify_at_position, q.version, q.created_at, q.updated_at,
@@ -91,29 +100,23 @@ const QUEUE_SELECT = `
          extract(hour FROM now() AT TIME ZONE l.time_zone)::int AS local_hour,
          -- Waiting positions are dense (1..n, checked by the exclusion constraint), so the count is the last one:
          -- one probe of the board index instead of a walk over the whole line.
-         coalesce((SELECT max(e.position) FROM waitlist_entries e WHERE e.tenant_id = q.tenant_id AND e.queue_id = q.id AND e.status = 'waiting'), 0)::int AS waiting,
-         (SELECT count(*)::int FROM waitlist_entries e WHERE e.tenant_id = q.tenant_id AND e.queue_id = q.id AND e.status = 'called') AS called,
-         (SELECT count(*)::int FROM waitlist_entries e WHERE e.tenant_id = q.tenant_id AND e.queue_id = q.id
-             AND e.business_date = (now() AT TIME ZONE l.time_zone)::date) AS joined_today
-    FROM waitlist_queues q JOIN locations l ON l.tenant_id = q.tenant_id AND l.id = q.location_id
-   WHERE q.tenant_id = $1 AND q.deleted_at IS NULL`;
-
-/**
- * The queue as a join needs it: with the line's party sizes in order and the tables' recent parties (as in
- * `lineupOf`), as arrays in the same row, so the newcomer's estimate costs no round trip of its own.
- */
-const QUEUE_SELECT_WITH_LINE = QUEUE_SELECT.replace(
-  '\n    FROM waitlist_queues q',
-  `,
-         coalesce((SELECT array_agg(e.party_size ORDER BY e.position) FROM waitlist_entries e
-                    WHERE e.tenant_id = q.tenant_id AND e.queue_id = q.id AND e.status = 'waiting'), '{}') AS line_sizes,
+         coalesce((SELECT max(e.position) ${entries} AND e.status = 'waiting'), 0)::int AS waiting,
+         ${forJoin ? '0' : `(SELECT count(*)::int ${entries} AND e.status = 'called')`} AS called,
+         ${forJoin ? `CASE WHEN q.daily_cap IS NULL THEN 0 ELSE ${today} END` : today} AS joined_today${
+           forJoin
+             ? `,
+         coalesce((SELECT array_agg(e.party_size ORDER BY e.position) ${entries} AND e.status = 'waiting'), '{}') AS line_sizes,
          (SELECT json_build_object('sizes', coalesce(array_agg(e.party_size), '{}'),
                                    'minutes', coalesce(array_agg(coalesce(extract(epoch FROM now() - e.seated_at)::float8 / 60, 0)), '{}'))
-            FROM waitlist_entries e
-           WHERE e.tenant_id = q.tenant_id AND e.queue_id = q.id
-             AND ((e.status = 'seated' AND e.seated_at > now() - interval '12 hours') OR (e.status = 'called' AND e.called_at > now() - interval '2 hours'))) AS tables_taken
-    FROM waitlist_queues q`,
-);
+            ${entries}
+             AND ((e.status = 'seated' AND e.seated_at > now() - interval '12 hours') OR (e.status = 'called' AND e.called_at > now() - interval '2 hours'))) AS tables_taken`
+             : ''
+         }
+    FROM waitlist_queues q JOIN locations l ON l.tenant_id = q.tenant_id AND l.id = q.location_id
+   WHERE q.tenant_id = $1 AND q.deleted_at IS NULL`;
+}
+const QUEUE_SELECT = queueSelect(false);
+const QUEUE_SELECT_FOR_JOIN = queueSelect(true);
 
 interface QueueWithLine extends QueueRow {
   line_sizes: number[];
@@ -122,9 +125,13 @@ interface QueueWithLine extends QueueRow {
 
 async function loadQueue<Q extends QueueRow = QueueRow>(tx: TenantTx, id: string, lock: boolean, select = QUEUE_SELECT): Promise<Q | null> {
   if (lock) {
-    // The lock comes first and alone: the counts below must be read after it, not before.
-    const locked = await tx.query(`SELECT 1 FROM waitlist_queues WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`, [tx.tenantId, id]);
-    if (locked.length === 0) return null;
+    // The lock is a statement of its own, before the read: the counts must be read with a snapshot taken after
+    // the lock was granted. Both travel in one round trip; each statement of a batch takes its own snapshot.
+    const [locked, rows] = await tx.queries([
+      { text: `SELECT 1 FROM waitlist_queues WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`, params: [tx.tenantId, id] },
+      { text: `${select} AND q.id = $2`, params: [tx.tenantId, id] },
+    ]);
+    return locked!.length === 0 ? null : ((rows![0] as Q | undefined) ?? null);
   }
   const [row] = await tx.query<Q>(`${select} AND q.id = $2`, [tx.tenantId, id]);
   return row ?? null;
@@ -445,7 +452,7 @@ export async function join(
   by: { source: 'guest' | 'staff' | 'api'; principal: Principal | null },
 ) {
   const phone = input.phone ? normalisePhone(input.phone, biz) : null;
-  const q = await queueFor<QueueWithLine>(tx, queueId, by.principal, 'waitlist.entry.serve', true, QUEUE_SELECT_WITH_LINE);
+  const q = await queueFor<QueueWithLine>(tx, queueId, by.principal, 'waitlist.entry.serve', true, QUEUE_SELECT_FOR_JOIN);
   // Staff may add a walk-in to a paused or full queue (the guest is standing at the stand); guests may not.
   const reason = closedReason(q);
   if (reason && by.source === 'guest') throw new AppError(reason.status, reason.code, reason.message);
@@ -498,7 +505,7 @@ export async function join(
   await deps.realtime.publish(tx, `queue:${q.id}`, 'entry.changed', { entry, lineup: [{ id, position, estimate_minutes: estimate }] });
   const statusUrl = `${deps.tenantUrl(biz.slug)}/e/${token.token}`;
   await deps.notify(tx, biz, id, 'joined', statusUrl, { name: input.name, party_size: input.party_size, position, phone, email: input.email ?? null, queue: q.name });
-  return { entry, token: token.token, status_url: statusUrl, queue: q };
+  return { entry, token: token.token, status_url: statusUrl };
 }
 
 type Action = 'call' | 'seat' | 'complete' | 'no_show' | 'cancel' | 'requeue' | 'move';

@@ -12,8 +12,18 @@ export interface Actor {
   label: string;
 }
 
+export interface Statement {
+  text: string;
+  params?: unknown[];
+}
+
 export interface Tx {
   query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
+  /**
+   * Several statements in one round trip, run in order, each with its own snapshot (so a statement after a lock
+   * reads what committed before the lock was granted); the rows of each. Any failure fails the transaction.
+   */
+  queries(statements: Statement[]): Promise<Record<string, unknown>[][]>;
   /** Drizzle over this transaction, for typed queries. */
   readonly db: PgRemoteDatabase;
   /** Runs after COMMIT succeeds (never after a rollback). */
@@ -100,7 +110,14 @@ function literal(value: unknown): string {
  * preceded by its `PREPARE` the first time, the values inlined as literals; the plain statement when the text
  * cannot be prepared or the connection holds enough. `done` records the PREPARE once the message has succeeded.
  */
-function asMessagePart(conn: Conn, text: string, params: unknown[] | undefined): { sql: string; prepared: boolean; done(): void } {
+interface MessagePart {
+  sql: string;
+  /** Whether the part carries a new PREPARE (two statements, and a failure that may be the PREPARE's). */
+  prepared: boolean;
+  done(): void;
+}
+
+function asMessagePart(conn: Conn, text: string, params: unknown[] | undefined): MessagePart {
   const statements = conn.prepared;
   const known = statements.names.get(text);
   const args = params && params.length > 0 ? `(${params.map(literal).join(', ')})` : '';
@@ -108,6 +125,22 @@ function asMessagePart(conn: Conn, text: string, params: unknown[] | undefined):
   if (unpreparable.has(text) || statements.attempts >= MAX_PREPARED) return { sql: inlineParams(text, params), prepared: false, done() {} };
   const name = `bs${++statements.attempts}`;
   return { sql: `PREPARE ${name} AS ${text};\nEXECUTE ${name}${args}`, prepared: true, done: () => void statements.names.set(text, name) };
+}
+
+/** Each part's rows from a message's results (a part with a new PREPARE has two results, the EXECUTE's last). */
+function rowsOfParts(results: { rows: unknown[] }[], skip: number, parts: MessagePart[]): Record<string, unknown>[][] {
+  const out: Record<string, unknown>[][] = [];
+  let i = skip;
+  for (const part of parts) {
+    i += part.prepared ? 2 : 1;
+    out.push((results[i - 1]?.rows ?? []) as Record<string, unknown>[]);
+  }
+  return out;
+}
+
+/** How many statements a message prefix holds (`BEGIN; SELECT set_config(…)` is two). */
+function statementsIn(prefix: string): number {
+  return prefix.split(';').filter((x) => x.trim().length > 0).length;
 }
 
 /**
@@ -127,6 +160,12 @@ abstract class BaseTx implements Tx {
 
   query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]> {
     return this.run<R>(text, params, false);
+  }
+
+  async queries(statements: Statement[]): Promise<Record<string, unknown>[][]> {
+    const out = [];
+    for (const st of statements) out.push(await this.query(st.text, st.params));
+    return out;
   }
 
   get db(): PgRemoteDatabase {
@@ -210,6 +249,24 @@ class WriteTx extends BaseTx implements TenantTx {
       const results = await this.conn.multi(`ROLLBACK;\n${begin};\n${inlineParams(text, params)}`, arrayRows);
       unpreparable.add(text);
       return (results[results.length - 1]?.rows ?? []) as R[];
+    }
+  }
+  override async queries(statements: Statement[]): Promise<Record<string, unknown>[][]> {
+    const begin = this.begin;
+    this.begin = null;
+    const parts = statements.map((st) => asMessagePart(this.conn, st.text, st.params));
+    const body = parts.map((p) => p.sql).join(';\n');
+    try {
+      const results = await this.conn.multi(begin ? `${begin};\n${body}` : body);
+      parts.forEach((p) => p.done());
+      return rowsOfParts(results, begin ? statementsIn(begin) : 0, parts);
+    } catch (err) {
+      // As for a first statement: only a batch that began the transaction can start it again, as plain statements.
+      if (!begin || !parts.some((p) => p.prepared)) throw err;
+      const plain = statements.map((st) => ({ sql: inlineParams(st.text, st.params), prepared: false, done() {} }));
+      const results = await this.conn.multi(`ROLLBACK;\n${begin};\n${plain.map((p) => p.sql).join(';\n')}`);
+      statements.forEach((st, i) => parts[i]!.prepared && unpreparable.add(st.text));
+      return rowsOfParts(results, 1 + statementsIn(begin), plain);
     }
   }
   override async commit(): Promise<void> {
