@@ -113,18 +113,15 @@ export async function principalFromSession(
 ): Promise<Principal | null> {
   const parsed = parseToken(TOKEN_PREFIX.session, token);
   if (!parsed) return null;
-  let row = cache.get(parsed.tenantId, parsed.hash);
-  if (!row) {
-    const stamp = cache.stamp();
-    row = await db.withTenant(parsed.tenantId, { type: 'system', id: null, label: 'auth' }, 'read', async (tx) => {
+  const row = await cache.load(parsed.tenantId, parsed.hash, () =>
+    db.withTenant(parsed.tenantId, { type: 'system', id: null, label: 'auth' }, 'read', async (tx) => {
       const [r] = await tx.query<SessionRow>(
         `SELECT session_id AS id, user_id, kind, kiosk_id, kiosk_location_id, name, email, roles FROM session_principal($1, $2)`,
         [parsed.tenantId, parsed.hash],
       );
       return r ?? null;
-    });
-    if (row) cache.set(parsed.tenantId, parsed.hash, row, stamp);
-  }
+    }),
+  );
   return row ? buildPrincipal(parsed.tenantId, row, viaCookie) : null;
 }
 

@@ -121,6 +121,31 @@ describe('SessionCache on its own', () => {
     expect(cache.get('t2', Buffer.from('2'))).not.toBeNull();
   });
 
+  it('sends one lookup for a session many requests find expired at once, and keeps what it read', async () => {
+    const cache = new SessionCache<typeof row>(5_000);
+    let reads = 0;
+    let answer!: (r: typeof row) => void;
+    const read = () => {
+      reads++;
+      return new Promise<typeof row>((resolve) => (answer = resolve));
+    };
+    const waiting = Array.from({ length: 64 }, () => cache.load('t1', hash, read));
+    // Another session's lookup is its own.
+    const other = cache.load('t1', Buffer.from('other'), async () => ({ ...row, id: 's2' }));
+    expect(reads).toBe(1);
+    answer(row);
+    expect(await Promise.all(waiting)).toEqual(Array.from({ length: 64 }, () => row));
+    expect((await other)?.id).toBe('s2');
+    expect(await cache.load('t1', hash, read)).toEqual(row);
+    expect(reads).toBe(1);
+  });
+
+  it('after a failed lookup, the next request looks again', async () => {
+    const cache = new SessionCache<typeof row>(5_000);
+    await expect(cache.load('t1', hash, () => Promise.reject(new Error('connection lost')))).rejects.toThrow('connection lost');
+    expect(await cache.load('t1', hash, async () => row)).toEqual(row);
+  });
+
   it('with a time limit of 0 it keeps nothing', () => {
     const cache = new SessionCache<typeof row>(0);
     cache.set('t1', hash, row, cache.stamp());

@@ -34,6 +34,7 @@ export class SessionCache<T extends { id: string; user_id: string; kiosk_id: str
   private epoch = 0;
   private unlisten: (() => Promise<void>) | null = null;
   private waiters: ((r: Revocation) => void)[] = [];
+  private loading = new Map<string, Promise<T | null>>();
 
   constructor(readonly ttlMs: number) {}
 
@@ -51,6 +52,29 @@ export class SessionCache<T extends { id: string; user_id: string; kiosk_id: str
       return null;
     }
     return e.row;
+  }
+
+  /**
+   * The cached session, or the one lookup for it: requests that find the same session expired at the same moment
+   * (every request of a busy till, every few seconds) wait for one read instead of each sending its own, which
+   * would also queue them all on the session row the read's idle-window update locks.
+   */
+  load(tenant: string, hash: Buffer, read: () => Promise<T | null>): Promise<T | null> {
+    const hit = this.get(tenant, hash);
+    if (hit) return Promise.resolve(hit);
+    const key = `${tenant}:${hash.toString('base64')}`;
+    let pending = this.loading.get(key);
+    if (!pending) {
+      const stamp = this.stamp();
+      pending = read()
+        .then((row) => {
+          if (row) this.set(tenant, hash, row, stamp);
+          return row;
+        })
+        .finally(() => this.loading.delete(key));
+      this.loading.set(key, pending);
+    }
+    return pending;
   }
 
   /** Taken before reading a session from the database, handed back to set(). */
