@@ -6,7 +6,8 @@ import { seedTenant, type SeededTenant } from '../platform/demo.ts';
 import { Client, PASSWORD, PIN, testDatabase, type TestDatabase } from '../../test/harness.ts';
 import { SessionCache } from './session-cache.ts';
 
-// Two Brigade instances on one database, each with its own session cache and its own LISTEN connection.
+// Two Brigade instances on one database, each with its own session cache; they share the driver, so revocations
+// reach both through PostgreSQL's NOTIFY on its one listening connection (test/realtime.test.ts runs two drivers).
 let db: TestDatabase;
 let a: FastifyInstance;
 let b: FastifyInstance;

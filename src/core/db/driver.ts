@@ -52,6 +52,7 @@ export function pgDriver(url: string, opts: { max: number; runtimeRole?: string 
   }
   pool.on('error', () => undefined);
   const statements = new WeakMap<pg.PoolClient, PreparedStatements>();
+  let listener: Promise<Listener> | null = null;
   const wrap = (client: pg.PoolClient): Conn => {
     let prepared = statements.get(client);
     if (!prepared) statements.set(client, (prepared = { names: new Map(), attempts: 0 }));
@@ -81,19 +82,49 @@ export function pgDriver(url: string, opts: { max: number; runtimeRole?: string 
       return wrap(await pool.connect());
     },
     async listen(channel, onMessage) {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      client.on('notification', (n) => n.channel === channel && onMessage(n.payload ?? ''));
-      client.on('error', () => undefined);
-      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      // One listening connection for every channel: PostgreSQL wakes each listening backend of the database at
+      // every NOTIFY, whatever its channels, so five connections meant five wake-ups per change committed.
+      listener ??= openListener(url).catch((err: unknown) => {
+        listener = null;
+        throw err;
+      });
+      const l = await listener;
+      const handler = { onMessage };
+      let set = l.handlers.get(channel);
+      if (!set) {
+        l.handlers.set(channel, (set = new Set()));
+        await l.client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      }
+      set.add(handler);
       return async () => {
-        await client.end().catch(() => undefined);
+        if (!set.delete(handler) || set.size > 0) return;
+        l.handlers.delete(channel);
+        await l.client.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`).catch(() => undefined);
       };
     },
     async close() {
+      const l = listener;
+      listener = null;
+      if (l) await (await l).client.end().catch(() => undefined);
       await pool.end();
     },
   };
+}
+
+interface Listener {
+  client: pg.Client;
+  handlers: Map<string, Set<{ onMessage: (payload: string) => void }>>;
+}
+
+async function openListener(url: string): Promise<Listener> {
+  const client = new pg.Client({ connectionString: url });
+  const handlers: Listener['handlers'] = new Map();
+  client.on('notification', (n) => {
+    for (const h of handlers.get(n.channel) ?? []) h.onMessage(n.payload ?? '');
+  });
+  client.on('error', () => undefined);
+  await client.connect();
+  return { client, handlers };
 }
 
 /**
