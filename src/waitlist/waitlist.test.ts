@@ -121,6 +121,12 @@ describe('joining', () => {
     expect(body.entry).toMatchObject({ status: 'waiting', position: 1, phone: '+12125550188', source: 'guest' });
     expect(body.token).toMatch(/^bw_[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/); // 256 random bits after the tenant part
     expect(body.status_url).toBe(`http://${biz.slug}.localhost:3000/e/${body.token}`);
+    // The answer is the row as stored, field for field (it comes from the insert, not from a read after it).
+    const stored = await (await as('staff')).get(`/api/v1/waitlist/entries/${body.entry.id}`);
+    expectStatus(stored, 200);
+    const { deliveries: _deliveries, ...row } = stored.json();
+    expect(Object.keys(row).sort()).toEqual(Object.keys(body.entry).sort());
+    expect(row).toEqual(body.entry);
     const mine = await t.anonymous(biz).get(`/api/v1/public/waitlist/entries/${body.token}`);
     expectStatus(mine, 200);
     expect(mine.json()).toMatchObject({ name: 'Ada', position: 1, status: 'waiting', can_cancel: true });
