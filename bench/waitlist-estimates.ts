@@ -13,8 +13,8 @@
  */
 import { arch, cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { averageWaitPerPosition, buildModel, estimateLine, naiveEstimate, type LineState } from '../src/waitlist/estimate.ts';
-import { SIMULATED_TRUTH, measureAccuracy, mulberry32, simulateQueueHistory, type Accuracy, type QueueHistory, type SimulatedJoin } from '../src/waitlist/estimate-simulation.ts';
+import { buildModel, estimateLine, naiveEstimate, type LineState } from '../src/waitlist/estimate.ts';
+import { SIMULATED_TRUTH, measureAccuracy, mulberry32, simulateQueueHistory, trainOn, type Accuracy, type QueueHistory, type SimulatedJoin } from '../src/waitlist/estimate-simulation.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -85,9 +85,8 @@ for (const tables of TABLES) {
   for (const seed of SEEDS) {
     const history = histories.get(`${tables}/${seed}`)!;
     const cut = TRAINING_DAYS * 24 * 60;
-    const model = buildModel(history.visits.filter((v) => v.seatedAt + v.serviceMinutes <= cut), DEFAULT_SERVICE_MINUTES);
+    const { model, averageWaitPerPosition: rate } = trainOn(history, TRAINING_DAYS, DEFAULT_SERVICE_MINUTES);
     const called = history.joins.filter((j): j is SimulatedJoin & { waitedMinutes: number } => j.waitedMinutes !== null);
-    const rate = averageWaitPerPosition(called.filter((j) => j.joinedAt + j.waitedMinutes <= cut));
     for (const j of called) {
       if (j.joinedAt < cut) continue;
       const b = buckets.find((x) => j.position <= x.upTo)!;
@@ -147,6 +146,7 @@ function replayReference(history: QueueHistory, seed: number) {
 }
 
 const variants: (string | number)[][] = [];
+const walkAwayRuns: (string | number)[][] = [];
 for (const tables of TABLES) {
   const walkAway: Accuracy[] = [];
   const cold: Accuracy[] = [];
@@ -157,7 +157,24 @@ for (const tables of TABLES) {
     const a = measureAccuracy(history, TRAINING_DAYS, DEFAULT_SERVICE_MINUTES);
     learned.push(a);
     cold.push(measureAccuracy({ ...history, visits: [] }, TRAINING_DAYS, DEFAULT_SERVICE_MINUTES));
-    walkAway.push(measureAccuracy(simulateQueueHistory({ seed, tables, walkAwayShare: 0.2 }), TRAINING_DAYS, DEFAULT_SERVICE_MINUTES));
+    const leaving = simulateQueueHistory({ seed, tables, walkAwayShare: 0.2 });
+    const w = measureAccuracy(leaving, TRAINING_DAYS, DEFAULT_SERVICE_MINUTES);
+    walkAway.push(w);
+    const { leaving: thinned } = trainOn(leaving, TRAINING_DAYS, DEFAULT_SERVICE_MINUTES);
+    walkAwayRuns.push([
+      tables,
+      seed,
+      thinned.joins,
+      `${fmt((100 * thinned.walkAways) / thinned.joins, 1)} %`,
+      fmt(1000 * w.walkAwayPerMinute),
+      w.evaluatedJoins,
+      fmt(w.meanActualWait, 1),
+      fmt(w.oursMae),
+      fmt(w.naiveMae),
+      fmt(w.ratio),
+      fmt(w.oursBias),
+      fmt(w.naiveBias),
+    ]);
     replay.push(replayReference(history, seed));
   }
   const base = pooled(learned);
@@ -170,6 +187,11 @@ for (const tables of TABLES) {
   variants.push([tables, `reference: median of ${REPLAYS} replays, real distributions`, fmt(r.ours), fmt(r.naive), fmt(r.ratio), fmt(r.worst)]);
 }
 table('Variants, pooled over the same seeds', ['tables', 'variant', 'MAE ours', 'MAE naive', 'ratio', 'worst run'], variants);
+table(
+  'Walk-away variant per run (learned from days 1–21: joins, share that walked away, walk-aways per 1,000 minutes waited)',
+  ['tables', 'seed', 'joins learned', 'walked away', 'per 1,000 min', 'joins scored', 'mean wait', 'MAE ours', 'MAE naive', 'ratio', 'bias ours', 'bias naive'],
+  walkAwayRuns,
+);
 
 // ------------------------------------------------------------------------------------------------ speed
 

@@ -9,7 +9,19 @@
  * (bigger parties and dinner take longer), with a wide spread. What the estimator is never told: the real service
  * times, the walk-over, and who will walk away.
  */
-import { PARTY_BANDS, averageWaitPerPosition, bandOf, buildModel, estimateLine, naiveEstimate, type LineState, type ServedVisit } from './estimate.ts';
+import {
+  PARTY_BANDS,
+  averageWaitPerPosition,
+  bandOf,
+  buildModel,
+  estimateLine,
+  lineLeavingOf,
+  naiveEstimate,
+  type EstimateModel,
+  type LineLeaving,
+  type LineState,
+  type ServedVisit,
+} from './estimate.ts';
 
 /** A tiny seeded PRNG (mulberry32): uniform in [0, 1), the same sequence for the same seed. */
 export function mulberry32(seed: number): () => number {
@@ -50,6 +62,8 @@ export interface SimulatedJoin {
   state: LineState;
   /** Minutes from joining to being called; null for a party that walked away first. */
   waitedMinutes: number | null;
+  /** Minutes from joining to walking away unseen; null for a party that was called. */
+  walkedAwayAfter: number | null;
 }
 
 export interface QueueHistory {
@@ -216,7 +230,7 @@ export function simulateQueueHistory(options: SimulationOptions): QueueHistory {
           seated: atTable.map((p) => ({ partySize: p!.size, seatedMinutesAgo: p!.seatedAt === undefined ? 0 : e.at - p!.seatedAt })),
           waiting: [...waiting.map((p) => ({ partySize: p.size })), { partySize: party.size }],
         };
-        party.join = { joinedAt: e.at, partySize: party.size, position: waiting.length + 1, state, waitedMinutes: null };
+        party.join = { joinedAt: e.at, partySize: party.size, position: waiting.length + 1, state, waitedMinutes: null, walkedAwayAfter: null };
         joins.push(party.join);
         waiting.push(party);
         if (random() < walkAwayShare) agenda.push({ at: e.at + 20 + random() * 70, kind: 'walk-away', party });
@@ -239,6 +253,7 @@ export function simulateQueueHistory(options: SimulationOptions): QueueHistory {
       case 'walk-away': {
         if (e.party.calledAt !== undefined) break;
         e.party.walkedAway = true;
+        e.party.join!.walkedAwayAfter = e.at - e.party.joinedAt;
         waiting.splice(waiting.indexOf(e.party), 1);
         break;
       }
@@ -253,6 +268,8 @@ export interface Accuracy {
   /** Parties who joined during the evaluated days and were called (walk-aways have no actual wait). */
   evaluatedJoins: number;
   averageWaitPerPosition: number;
+  /** What the model learned of walk-aways (EstimateModel.walkAwayPerMinute). */
+  walkAwayPerMinute: number;
   /** Mean absolute error in minutes, estimate at joining against the actual wait. */
   oursMae: number;
   naiveMae: number;
@@ -264,16 +281,49 @@ export interface Accuracy {
   meanActualWait: number;
 }
 
+export interface Training {
+  /** Visits finished by the cut. */
+  visits: SimulatedVisit[];
+  /** The line's joins by the cut, as the service sums them at that moment. */
+  leaving: LineLeaving;
+  model: EstimateModel;
+  /** The naive baseline's minutes per position, from the calls made by the cut. */
+  averageWaitPerPosition: number;
+}
+
 /**
- * Learns from the first `trainingDays` (visits finished and calls made by then) and scores the estimate made at each
- * join of the remaining days against the wait that followed, next to the naive position × average.
+ * What the service would know at the end of day `trainingDays`: the visits finished by then, and every party that had
+ * joined by then with its time in the line so far (a party still waiting counts its minutes until the cut and has not
+ * walked away yet), as `modelOf` reads them from waitlist_entries.
+ */
+export function trainOn(history: QueueHistory, trainingDays: number, defaultServiceMinutes = 60): Training {
+  const cut = trainingDays * DAY;
+  const visits = history.visits.filter((v) => v.seatedAt + v.serviceMinutes <= cut);
+  const leaving = lineLeavingOf(
+    history.joins
+      .filter((j) => j.joinedAt < cut)
+      .map((j) => {
+        const leftAt = j.joinedAt + (j.waitedMinutes ?? j.walkedAwayAfter ?? Number.POSITIVE_INFINITY);
+        return { minutesWaited: Math.min(leftAt, cut) - j.joinedAt, walkedAway: j.walkedAwayAfter !== null && leftAt <= cut };
+      }),
+  );
+  const called = history.joins.filter((j): j is SimulatedJoin & { waitedMinutes: number } => j.waitedMinutes !== null);
+  return {
+    visits,
+    leaving,
+    model: buildModel(visits, defaultServiceMinutes, leaving),
+    averageWaitPerPosition: averageWaitPerPosition(called.filter((j) => j.joinedAt + j.waitedMinutes <= cut)),
+  };
+}
+
+/**
+ * Learns from the first `trainingDays` (trainOn) and scores the estimate made at each join of the remaining days
+ * against the wait that followed, next to the naive position × average.
  */
 export function measureAccuracy(history: QueueHistory, trainingDays: number, defaultServiceMinutes = 60): Accuracy {
   const cut = trainingDays * DAY;
-  const trainingVisits = history.visits.filter((v) => v.seatedAt + v.serviceMinutes <= cut);
-  const model = buildModel(trainingVisits, defaultServiceMinutes);
+  const { visits: trainingVisits, model, averageWaitPerPosition: rate } = trainOn(history, trainingDays, defaultServiceMinutes);
   const called = history.joins.filter((j): j is SimulatedJoin & { waitedMinutes: number } => j.waitedMinutes !== null);
-  const rate = averageWaitPerPosition(called.filter((j) => j.joinedAt + j.waitedMinutes <= cut));
   const evaluated = called.filter((j) => j.joinedAt >= cut);
   let ours = 0;
   let naive = 0;
@@ -295,6 +345,7 @@ export function measureAccuracy(history: QueueHistory, trainingDays: number, def
     trainingVisits: trainingVisits.length,
     evaluatedJoins: evaluated.length,
     averageWaitPerPosition: rate,
+    walkAwayPerMinute: model.walkAwayPerMinute,
     oursMae: ours / count,
     naiveMae: naive / count,
     ratio: naive > 0 ? ours / naive : Number.NaN,

@@ -1,7 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PARTY_BANDS, bandOf, buildModel, estimateLine, expectedServiceMinutes, naiveEstimate, type EstimateModel, type LineState, type ServedVisit } from './estimate.ts';
-import { measureAccuracy, simulateQueueHistory } from './estimate-simulation.ts';
+import {
+  LONGEST_WAIT_MINUTES,
+  PARTY_BANDS,
+  bandOf,
+  buildModel,
+  estimateLine,
+  expectedServiceMinutes,
+  lineLeavingOf,
+  naiveEstimate,
+  type EstimateModel,
+  type LineLeaving,
+  type LineState,
+  type ServedVisit,
+} from './estimate.ts';
+import { measureAccuracy, simulateQueueHistory, trainOn } from './estimate-simulation.ts';
 
 /**
  * The wait estimator (issue #5): its properties on hand-made queues, then its accuracy against a generated month of a
@@ -24,6 +37,7 @@ function hourlessModel(bandMinutes: readonly number[]): EstimateModel {
     bandMinutes: [...bandMinutes],
     hourFactors: new Array<number>(24).fill(1),
     cellMinutes: bandMinutes.map((m) => new Array<number>(24).fill(m)),
+    walkAwayPerMinute: 0,
   };
 }
 
@@ -199,6 +213,74 @@ describe('the line', () => {
   });
 });
 
+describe('walk-aways', () => {
+  const visits = [...visitsOf(200, 2, 19, 60), ...visitsOf(100, 4, 19, 80)];
+  // 100 parties joined over the weeks, each waited 40 minutes on average, and half of them left unseen.
+  const halfLeave: LineLeaving = { joins: 100, walkAways: 50, minutesWaited: 4_000 };
+  const fullHouse: LineState = { tables: 4, hour: 19, seated: Array.from({ length: 4 }, (_, i) => ({ partySize: 2, seatedMinutesAgo: 10 * i })), waiting: couples(12) };
+
+  it('learns walk-aways per minute waited, and none from a line nobody left', () => {
+    const model = buildModel(visits, 60, halfLeave);
+    // 50 over 4,000 minutes, shrunk by 8 parties' worth of waiting with nobody leaving: 50 / 4,320.
+    expect(model.walkAwayPerMinute).toBeCloseTo(50 / 4_320, 9);
+    expect(buildModel(visits, 60, { joins: 100, walkAways: 0, minutesWaited: 4_000 }).walkAwayPerMinute).toBe(0);
+    expect(buildModel(visits, 60).walkAwayPerMinute).toBe(0);
+    // Too few joins to say anything, and a cold start still learns the line.
+    expect(buildModel(visits, 60, { joins: 19, walkAways: 10, minutesWaited: 800 }).walkAwayPerMinute).toBe(0);
+    expect(buildModel([], 60, halfLeave).walkAwayPerMinute).toBeGreaterThan(0);
+  });
+
+  it('shortens the waits behind parties that may leave, more the further back, never the first call', () => {
+    const without = estimateLine(buildModel(visits, 60), fullHouse);
+    const withLeaving = estimateLine(buildModel(visits, 60, halfLeave), fullHouse);
+    // The first four wait for the seated parties, whom nobody ahead of them can speed up.
+    expect(withLeaving.slice(0, 4)).toEqual(without.slice(0, 4));
+    expect(withLeaving[11]!).toBeLessThan(without[11]!);
+    const saved = withLeaving.map((m, i) => without[i]! - m);
+    for (let i = 1; i < saved.length; i++) expect(saved[i]!).toBeGreaterThanOrEqual(saved[i - 1]! - 1);
+    // The twelfth waits behind eight who each have a good chance of having gone: well under the whole line's stays.
+    expect(withLeaving[11]!).toBeLessThan(without[11]! * 0.75);
+  });
+
+  it('gives exactly today’s estimates when nobody ever left the line', () => {
+    fc.assert(
+      fc.property(fc.array(visitArb, { maxLength: 80 }), stateArb, fc.integer({ min: 0, max: 500 }), (history, state, joins) => {
+        const none = buildModel(history, 45, { joins, walkAways: 0, minutesWaited: joins * 30 });
+        expect(none).toEqual(buildModel(history, 45));
+        expect(estimateLine(none, state)).toEqual(estimateLine(buildModel(history, 45), state));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('still never promises a later party an earlier call', () => {
+    const leavingArb = fc.record({ joins: fc.integer({ min: 0, max: 500 }), walkAways: fc.integer({ min: 0, max: 500 }), minutesWaited: fc.double({ min: 0, max: 50_000, noNaN: true }) });
+    fc.assert(
+      fc.property(fc.array(visitArb, { maxLength: 80 }), stateArb, leavingArb, (history, state, leaving) => {
+        const line = estimateLine(buildModel(history, 45, leaving), state);
+        expect(line).toHaveLength(state.waiting.length);
+        for (let i = 0; i < line.length; i++) {
+          expect(Number.isInteger(line[i]) && line[i]! >= 0).toBe(true);
+          if (i > 0) expect(line[i]!).toBeGreaterThanOrEqual(line[i - 1]!);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('counts a party’s time in line up to four hours, so an entry nobody closed is not days of patience', () => {
+    expect(LONGEST_WAIT_MINUTES).toBe(240);
+    expect(
+      lineLeavingOf([
+        { minutesWaited: 30, walkedAway: false },
+        { minutesWaited: 45, walkedAway: true },
+        { minutesWaited: 3 * 24 * 60, walkedAway: false },
+        { minutesWaited: -5, walkedAway: false },
+      ]),
+    ).toEqual({ joins: 4, walkAways: 1, minutesWaited: 30 + 45 + 240 });
+  });
+});
+
 describe('accuracy on a generated month of one restaurant (3 weeks learned, the 4th scored)', () => {
   it('plays the same month from the same seed, and another from another', () => {
     const a = simulateQueueHistory({ seed: 11, days: 7 });
@@ -217,6 +299,44 @@ describe('accuracy on a generated month of one restaurant (3 weeks learned, the 
       expect(accuracy.oursMae).toBeLessThanOrEqual(0.8 * accuracy.naiveMae);
     });
   }
+});
+
+describe('accuracy when a fifth of waiting guests walk away after 20-90 minutes (6 tables)', () => {
+  const months = [1, 2, 3].map((seed) => simulateQueueHistory({ seed, tables: 6, walkAwayShare: 0.2 }));
+
+  it('learns from the first three weeks what the line lost, as the service would read it', () => {
+    for (const month of months) {
+      const { leaving, model } = trainOn(month, 21);
+      const walkedAway = month.joins.filter((j) => j.walkedAwayAfter !== null && j.joinedAt + j.walkedAwayAfter <= 21 * 24 * 60).length;
+      expect(leaving.walkAways).toBe(walkedAway);
+      expect(leaving.walkAways).toBeGreaterThan(10);
+      expect(model.walkAwayPerMinute).toBeGreaterThan(0);
+    }
+    expect(trainOn(simulateQueueHistory({ seed: 1, tables: 6 }), 21).model.walkAwayPerMinute).toBe(0);
+  });
+
+  for (const [i, seed] of [1, 2, 3].entries()) {
+    it(`errs less than position × average (seed ${seed})`, () => {
+      const accuracy = measureAccuracy(months[i]!, 21);
+      expect(accuracy.evaluatedJoins).toBeGreaterThan(150);
+      expect(accuracy.oursMae).toBeLessThan(accuracy.naiveMae);
+    });
+  }
+
+  it('errs less than the same model told nobody leaves (seeds 1-3 pooled)', () => {
+    let told = 0;
+    let untold = 0;
+    for (const month of months) {
+      const { model } = trainOn(month, 21);
+      const blind = { ...model, walkAwayPerMinute: 0 };
+      for (const j of month.joins) {
+        if (j.joinedAt < 21 * 24 * 60 || j.waitedMinutes === null) continue;
+        told += Math.abs(estimateLine(model, j.state).at(-1)! - j.waitedMinutes);
+        untold += Math.abs(estimateLine(blind, j.state).at(-1)! - j.waitedMinutes);
+      }
+    }
+    expect(told).toBeLessThan(untold);
+  });
 });
 
 describe('the naive baseline', () => {

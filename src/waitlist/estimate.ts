@@ -5,7 +5,8 @@
  *
  * A party's wait is the time until a table frees for it. Tables free when their parties finish; how long a party holds
  * a table is learned per party-size band and hour of day, because a table of eight at dinner stays far longer than a
- * couple at lunch.
+ * couple at lunch. Parties ahead may walk away before their turn: how often they do is learned from the same weeks, and
+ * each party ahead counts only as much as its chance of still being there when a table frees for it.
  */
 
 export const PARTY_BANDS: readonly { label: string; min: number; max: number }[] = [
@@ -29,6 +30,41 @@ export interface ServedVisit {
   serviceMinutes: number;
 }
 
+/**
+ * How the queue's line thinned over the same weeks, as totals (the service sums them in SQL). A walk-away is a party
+ * that left the line without ever being called: cancelled, by the guest or by the host stand, or marked a no-show while
+ * still waiting. A party called and then not coming is not one: it kept its place until its turn, as the estimate
+ * assumes.
+ */
+export interface LineLeaving {
+  /** Parties that joined the line. */
+  joins: number;
+  /** Of them, parties that walked away. */
+  walkAways: number;
+  /**
+   * Minutes all of them spent in the line: until called, until they walked away, or until now for those still waiting;
+   * each counted up to LONGEST_WAIT_MINUTES.
+   */
+  minutesWaited: number;
+}
+
+/**
+ * One party's time in the line is counted up to this: an entry left waiting when the evening ended (nobody closed it)
+ * would otherwise count as days of patience without a walk-away. The service's SQL uses the same figure.
+ */
+export const LONGEST_WAIT_MINUTES = 240;
+
+/** The totals of LineLeaving from each party's own time in the line, as the service's SQL sums them. */
+export function lineLeavingOf(parties: readonly { minutesWaited: number; walkedAway: boolean }[]): LineLeaving {
+  let walkAways = 0;
+  let minutesWaited = 0;
+  for (const p of parties) {
+    if (p.walkedAway) walkAways++;
+    minutesWaited += Math.min(Math.max(0, p.minutesWaited), LONGEST_WAIT_MINUTES);
+  }
+  return { joins: parties.length, walkAways, minutesWaited };
+}
+
 /** Plain numbers only, so the service can cache it as JSON between rebuilds. */
 export interface EstimateModel {
   /** Visits the model learned from; 0 when history was too thin and every figure is the queue's default. */
@@ -42,6 +78,11 @@ export interface EstimateModel {
   hourFactors: number[];
   /** cellMinutes[band][hour], hour 0-23 local: what estimates read. */
   cellMinutes: number[][];
+  /**
+   * Walk-aways per minute a party waits (0.002: one party in 500 leaves in any given minute of waiting); 0 without
+   * figures, with fewer than 20 joins, or when nobody left.
+   */
+  walkAwayPerMinute: number;
 }
 
 /** The queue as it stands. */
@@ -93,20 +134,38 @@ function flatModel(minutes: number, visits: number): EstimateModel {
     bandMinutes: PARTY_BANDS.map(() => minutes),
     hourFactors: new Array<number>(HOURS).fill(1),
     cellMinutes: PARTY_BANDS.map(() => Array.from({ length: HOURS }, () => minutes)),
+    walkAwayPerMinute: 0,
   };
+}
+
+/**
+ * Walk-aways over minutes waited: a constant chance per minute. The service cannot say how long each party ahead has
+ * already waited, and a constant rate does not need to know: a party's chance of leaving in the next hour is the same
+ * whether it joined a minute or an hour ago. Shrunk towards no walk-aways by PRIOR_VISITS parties' worth of average
+ * waiting with none leaving, so a handful of cancellations in a thin history does not empty the line.
+ */
+function walkAwayRate(leaving: LineLeaving | undefined): number {
+  if (!leaving) return 0;
+  const { joins, walkAways, minutesWaited } = leaving;
+  if (!(joins >= MIN_HISTORY) || !(walkAways > 0) || !(minutesWaited > 0) || !Number.isFinite(minutesWaited)) return 0;
+  const rate = walkAways / (minutesWaited * (1 + PRIOR_VISITS / joins));
+  return Number.isFinite(rate) ? rate : 0;
 }
 
 /**
  * Builds the model from the queue's recent served visits. Cells (band × hour) with few visits lean on the band's mean
  * scaled by the hour's pace, bands on the overall mean, and the overall mean on defaultServiceMinutes; with fewer than
  * 20 usable visits every figure is defaultServiceMinutes. Visits with a non-finite or non-positive duration are ignored.
+ * `leaving`, the line's joins and walk-aways over the same weeks, teaches how often parties ahead walk away; without it
+ * nobody is expected to.
  */
-export function buildModel(visits: readonly ServedVisit[], defaultServiceMinutes: number): EstimateModel {
+export function buildModel(visits: readonly ServedVisit[], defaultServiceMinutes: number, leaving?: LineLeaving): EstimateModel {
   if (!(defaultServiceMinutes > 0) || !Number.isFinite(defaultServiceMinutes)) {
     throw new RangeError(`default service time must be a positive number of minutes, got ${defaultServiceMinutes}`);
   }
   const usable = visits.filter((v) => v.serviceMinutes > 0 && Number.isFinite(v.serviceMinutes) && Number.isFinite(v.hour) && !Number.isNaN(v.partySize));
-  if (usable.length < MIN_HISTORY) return flatModel(defaultServiceMinutes, 0);
+  const walkAwayPerMinute = walkAwayRate(leaving);
+  if (usable.length < MIN_HISTORY) return { ...flatModel(defaultServiceMinutes, 0), walkAwayPerMinute };
 
   const cap = OUTLIER_MEDIANS * median(usable.map((v) => v.serviceMinutes).sort((a, b) => a - b));
   let sum = 0;
@@ -141,7 +200,7 @@ export function buildModel(visits: readonly ServedVisit[], defaultServiceMinutes
   // A thin cell leans on its band's mean at that hour's pace: a few large parties at 21:00 say little, but dinner
   // running long for everyone says a lot about them.
   const cellMinutes = cellSum.map((row, b) => row.map((s, h) => shrink(s, cellCount[b]![h]!, bandMinutes[b]! * hourFactors[h]!)));
-  return { visits: usable.length, defaultServiceMinutes, overallMinutes, bandMinutes, hourFactors, cellMinutes };
+  return { visits: usable.length, defaultServiceMinutes, overallMinutes, bandMinutes, hourFactors, cellMinutes, walkAwayPerMinute };
 }
 
 /** Minutes a party of this size seated at this local hour is expected to hold its table. */
@@ -153,7 +212,9 @@ export function expectedServiceMinutes(model: EstimateModel, partySize: number, 
  * Minutes until each waiting party is called, in line order, as whole minutes (>= 0). Each table frees when its party
  * is expected to leave (or at once if empty); waiting parties take the soonest-free table in turn, and that table
  * frees again after their own expected stay. With more parties seated than `tables`, the soonest to leave hold the
- * tables that count. `tables` below 1 counts as 1.
+ * tables that count. `tables` below 1 counts as 1. A party that may walk away before its turn holds its table only by
+ * its chance of still being there: with one in five gone by then, the table is expected back after four fifths of the
+ * stay. (Its own estimate is what it waits if it stays.)
  */
 export function estimateLine(model: EstimateModel, state: LineState): number[] {
   const tables = Math.max(1, Math.floor(state.tables));
@@ -174,7 +235,8 @@ export function estimateLine(model: EstimateModel, state: LineState): number[] {
     for (let t = 1; t < tables; t++) if (freeIn[t]! < freeIn[soonest]!) soonest = t;
     const calledIn = freeIn[soonest]!;
     estimates.push(Math.max(0, Math.round(calledIn)));
-    freeIn[soonest] = calledIn + expectedServiceMinutes(model, party.partySize, state.hour + calledIn / 60);
+    const stillThere = model.walkAwayPerMinute > 0 ? Math.exp(-model.walkAwayPerMinute * calledIn) : 1;
+    freeIn[soonest] = calledIn + stillThere * expectedServiceMinutes(model, party.partySize, state.hour + calledIn / 60);
   }
   return estimates;
 }

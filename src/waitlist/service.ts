@@ -187,21 +187,40 @@ function hoursToday(q: QueueRow): string {
 const models = new Map<string, { model: EstimateModel; until: number }>();
 const MODEL_SECONDS = 300;
 
-/** The queue's estimate model, from its last four weeks of finished visits; rebuilt every five minutes at most. */
+/**
+ * The queue's estimate model, from its last four weeks of finished visits and of the line (how many parties joined, how
+ * many walked away unseen, how long they all waited); rebuilt every five minutes at most.
+ */
 async function modelOf(tx: TenantTx, q: QueueRow): Promise<EstimateModel> {
   const key = `${tx.tenantId}:${q.id}:${q.default_service_minutes}`;
   const cached = models.get(key);
   if (cached && cached.until > Date.now()) return cached.model;
-  const visits = await tx.query<ServedVisit>(
-    `SELECT party_size AS "partySize", extract(hour FROM seated_at AT TIME ZONE $3)::int AS hour,
-            extract(epoch FROM completed_at - seated_at)::float8 / 60 AS "serviceMinutes"
-       FROM waitlist_entries
-      WHERE tenant_id = $1 AND queue_id = $2 AND completed_at IS NOT NULL AND seated_at IS NOT NULL
-        AND seated_at > now() - interval '28 days'
-      ORDER BY seated_at DESC LIMIT 5000`,
-    [tx.tenantId, q.id, q.time_zone],
-  );
-  const model = buildModel(visits, q.default_service_minutes);
+  const [visits, [line]] = (await tx.queries([
+    {
+      text: `SELECT party_size AS "partySize", extract(hour FROM seated_at AT TIME ZONE $3)::int AS hour,
+                    extract(epoch FROM completed_at - seated_at)::float8 / 60 AS "serviceMinutes"
+               FROM waitlist_entries
+              WHERE tenant_id = $1 AND queue_id = $2 AND completed_at IS NOT NULL AND seated_at IS NOT NULL
+                AND seated_at > now() - interval '28 days'
+              ORDER BY seated_at DESC LIMIT 5000`,
+      params: [tx.tenantId, q.id, q.time_zone],
+    },
+    {
+      // A walk-away left the line without ever being called: cancelled (by the guest, or by the host stand for them)
+      // or marked a no-show while still waiting. A party's time in the line runs until its call, until
+      // it left, or until now if still waiting, at most 240 minutes (LONGEST_WAIT_MINUTES in estimate.ts: an entry
+      // nobody closed at the end of the evening is not days of patience).
+      text: `SELECT count(*)::int AS joins,
+                    count(*) FILTER (WHERE status IN ('cancelled', 'no_show') AND called_at IS NULL)::int AS "walkAways",
+                    coalesce(sum(least(greatest(extract(epoch FROM coalesce(called_at,
+                      CASE status WHEN 'cancelled' THEN cancelled_at WHEN 'no_show' THEN no_show_at WHEN 'waiting' THEN now() END,
+                      joined_at) - joined_at)::float8 / 60, 0), 240)), 0)::float8 AS "minutesWaited"
+               FROM waitlist_entries
+              WHERE tenant_id = $1 AND queue_id = $2 AND joined_at > now() - interval '28 days'`,
+      params: [tx.tenantId, q.id],
+    },
+  ])) as [ServedVisit[], { joins: number; walkAways: number; minutesWaited: number }[]];
+  const model = buildModel(visits, q.default_service_minutes, line);
   if (models.size > 10_000) models.clear();
   models.set(key, { model, until: Date.now() + MODEL_SECONDS * 1000 });
   return model;
