@@ -97,7 +97,7 @@ export async function openDatabase(config: Config): Promise<Driver> {
   await probe.close();
   // A login that could bypass row-level security still works, but every connection steps down to the runtime role.
   const stepDown = me?.rolsuper || me?.rolbypassrls ? ROLES.app : undefined;
-  return pgDriver(config.database.url, { max: config.DB_POOL_SIZE, runtimeRole: stepDown });
+  return pgDriver(config.database.url, { max: config.DB_POOL_SIZE, runtimeRole: stepDown, prepare: config.DB_PREPARED_STATEMENTS });
 }
 
 /** Fails closed: the server refuses to start if the role it queries as could see across tenants. */

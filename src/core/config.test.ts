@@ -22,6 +22,14 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...base, PUBLIC_URL: 'http://brigade.example' } as NodeJS.ProcessEnv)).toThrow(/PUBLIC_URL/);
   });
 
+  it('prepared statements are on unless turned off (behind a pooler in transaction mode)', () => {
+    expect(loadConfig({} as NodeJS.ProcessEnv).DB_PREPARED_STATEMENTS).toBe(true);
+    expect(loadConfig({ DB_PREPARED_STATEMENTS: '1' } as NodeJS.ProcessEnv).DB_PREPARED_STATEMENTS).toBe(true);
+    expect(loadConfig({ DB_PREPARED_STATEMENTS: '0' } as NodeJS.ProcessEnv).DB_PREPARED_STATEMENTS).toBe(false);
+    expect(loadConfig({ DB_PREPARED_STATEMENTS: 'false' } as NodeJS.ProcessEnv).DB_PREPARED_STATEMENTS).toBe(false);
+    expect(() => loadConfig({ DB_PREPARED_STATEMENTS: 'no' } as NodeJS.ProcessEnv)).toThrow(/DB_PREPARED_STATEMENTS/);
+  });
+
   it('a malformed setting names the variable', () => {
     expect(() => loadConfig({ PORT: 'eighty' } as NodeJS.ProcessEnv)).toThrow(/PORT/);
   });

@@ -5,6 +5,12 @@ const bool = z
   .optional()
   .transform((v) => v === '1' || v === 'true');
 
+/** A switch that is on unless set to 0 or false. */
+const onByDefault = z
+  .enum(['1', '0', 'true', 'false', ''])
+  .optional()
+  .transform((v) => v !== '0' && v !== 'false');
+
 // Every setting Brigade reads from the environment. README lists the same table; keep both in step.
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -14,6 +20,7 @@ const envSchema = z.object({
   MIGRATION_DATABASE_URL: z.string().url().optional(),
   PGLITE_DIR: z.string().default('./data/pglite'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+  DB_PREPARED_STATEMENTS: onByDefault,
   BASE_DOMAIN: z.string().default('localhost'),
   PUBLIC_URL: z.string().url().optional(),
   REDIS_URL: z.string().url().optional(),

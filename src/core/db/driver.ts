@@ -41,7 +41,17 @@ export interface Driver {
 const int8 = (v: string) => Number(v);
 pg.types.setTypeParser(pg.types.builtins.INT8, int8);
 
-export function pgDriver(url: string, opts: { max: number; runtimeRole?: string }): Driver {
+/** `prepare: false` keeps every statement unnamed and unprepared, for a pooler in transaction mode (see README). */
+export interface DriverOptions {
+  prepare?: boolean;
+}
+
+/** A connection's prepared statements; one that must not prepare starts full, so nothing is ever prepared on it. */
+function noStatements(prepare: boolean | undefined): PreparedStatements {
+  return { names: new Map(), attempts: prepare === false ? MAX_PREPARED : 0 };
+}
+
+export function pgDriver(url: string, opts: { max: number; runtimeRole?: string } & DriverOptions): Driver {
   const pool = new pg.Pool({ connectionString: url, max: opts.max, idleTimeoutMillis: 30_000 });
   if (opts.runtimeRole) {
     // A connection string that logs in as a superuser still queries as the runtime role, so RLS applies.
@@ -55,7 +65,7 @@ export function pgDriver(url: string, opts: { max: number; runtimeRole?: string 
   let listener: Promise<Listener> | null = null;
   const wrap = (client: pg.PoolClient): Conn => {
     let prepared = statements.get(client);
-    if (!prepared) statements.set(client, (prepared = { names: new Map(), attempts: 0 }));
+    if (!prepared) statements.set(client, (prepared = noStatements(opts.prepare)));
     return {
       prepared,
       async query(text, params, arrayRows) {
@@ -131,12 +141,12 @@ async function openListener(url: string): Promise<Listener> {
  * PGlite is one in-process connection: work takes turns on it. It logs in as a superuser, so after
  * migrating the session switches to the runtime role and stays there.
  */
-export async function pgliteDriver(dir: string | undefined): Promise<Driver & { db: PGlite }> {
+export async function pgliteDriver(dir: string | undefined, opts: DriverOptions = {}): Promise<Driver & { db: PGlite }> {
   if (dir) mkdirSync(dir, { recursive: true });
   const db = await PGlite.create(dir ? { dataDir: dir } : {});
   let tail: Promise<void> = Promise.resolve();
   const conn: Conn = {
-    prepared: { names: new Map(), attempts: 0 },
+    prepared: noStatements(opts.prepare),
     async query(text, params, arrayRows) {
       const r = await db.query(text, params as unknown[] | undefined, { rowMode: arrayRows ? 'array' : 'object' });
       return { rows: fixBytes(r.rows) as never[], rowCount: r.affectedRows ?? r.rows.length };
