@@ -62,3 +62,46 @@ describe('prepared statements', () => {
     expect(off.written).toEqual([2, 'served!']);
   });
 });
+
+describe('writes kept for the commit (Tx.writeAtCommit)', () => {
+  it('run after the transaction’s statements and commit with them; one that fails rolls back the whole transaction and leaves the connection clean', async () => {
+    const driver = await oneConnection({});
+    try {
+      const db = createDatabase(driver);
+      const tenant = randomUUID();
+      const conn = await driver.acquire();
+      await conn.multi('CREATE TEMP TABLE kept (n int)');
+      conn.release();
+      const count = async () => db.withTenant(tenant, SYSTEM, 'write', async (tx) => (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM kept'))[0]!.n);
+
+      const seenInside = await db.withTenant(tenant, SYSTEM, 'write', async (tx) => {
+        tx.writeAtCommit('INSERT INTO kept VALUES ($1::int)', [1]);
+        await tx.query('INSERT INTO kept VALUES ($1::int)', [2]);
+        return (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM kept'))[0]!.n;
+      });
+      expect(seenInside).toBe(1);
+      expect(await count()).toBe(2);
+
+      // A kept write that fails: the statement before it is rolled back with it.
+      await expect(
+        db.withTenant(tenant, SYSTEM, 'write', async (tx) => {
+          await tx.query('INSERT INTO kept VALUES ($1::int)', [3]);
+          tx.writeAtCommit('SELECT 1 / $1::int', [0]);
+        }),
+      ).rejects.toThrow(/division by zero/);
+      expect(await count()).toBe(2);
+
+      // A transaction whose only work is a kept write that fails: nothing was begun before it, and still the one
+      // connection is usable afterwards (no aborted transaction left on it).
+      await expect(db.withTenant(tenant, SYSTEM, 'write', async (tx) => tx.writeAtCommit('SELECT 1 / $1::int', [0]))).rejects.toThrow(/division by zero/);
+      expect(await count()).toBe(2);
+    } finally {
+      await driver.close();
+    }
+  });
+
+  it('a read-only transaction refuses to keep a write', async () => {
+    const db = createDatabase(t.driver);
+    await expect(db.withTenant(randomUUID(), SYSTEM, 'read', async (tx) => tx.writeAtCommit('SELECT 1'))).rejects.toThrow(/read-only/);
+  });
+});

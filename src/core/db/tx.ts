@@ -271,10 +271,13 @@ class WriteTx extends BaseTx implements TenantTx {
   }
   override async commit(): Promise<void> {
     if (this.begin === null) return super.commit();
-    // No statement was sent: a transaction is opened only if writes were kept for the commit.
+    // No statement was sent: a transaction is opened only if writes were kept for the commit. From here on it is
+    // begun, so a kept write that fails leaves it to be rolled back, not an aborted transaction on a pooled connection.
     const writes = this.takeAtCommit();
     if (!writes) return;
-    await this.conn.multi(`${this.begin};\n${writes.sql};\nCOMMIT`);
+    const begin = this.begin;
+    this.begin = null;
+    await this.conn.multi(`${begin};\n${writes.sql};\nCOMMIT`);
     writes.done();
   }
   /** Inside a transaction begun elsewhere (the platform's `asTenant`): the kept writes go now, under this binding. */
