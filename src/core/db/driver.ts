@@ -115,7 +115,7 @@ export function pgDriver(url: string, opts: { max: number; runtimeRole?: string 
     async close() {
       const l = listener;
       listener = null;
-      if (l) await (await l).client.end().catch(() => undefined);
+      if (l) await l.then((x) => x.client.end()).catch(() => undefined);
       await pool.end();
     },
   };
