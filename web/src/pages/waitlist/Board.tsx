@@ -5,7 +5,7 @@ import { api, ApiError } from '../../lib/api';
 import { can, useCurrentLocation, useSession, type Session } from '../../lib/session';
 import { useLive, type LiveEvent } from '../../lib/realtime';
 import { Alert, Badge, Button, EmptyState, Form, Loading, Modal, PageHeader, QueryView, SelectField, TextField, cx, errorMessage } from '../../ui';
-import { Checkbox, LiveSign, MessageBox, MessageList, PartySize, WaitlistNav, elapsedText, minutesText, queuesKey, useNow, withMessage } from './common';
+import { Checkbox, LiveSign, MessageBox, QueuePicker, MessageList, PartySize, WaitlistNav, elapsedText, minutesText, queuesKey, useNow, withMessage } from './common';
 import { FINISHED, type Board, type BoardMessage, type Entry, type EntryChanged, type Joined, type Message, type Queue } from './types';
 
 /*
@@ -83,17 +83,7 @@ function QueueChooser({ session, locationId, locationName }: { session: Session;
             </EmptyState>
           ) : (
             <div className="flex flex-col gap-4">
-              {items.length > 1 && (
-                <div className="max-w-sm">
-                  <SelectField label="Queue" value={queue.id} onChange={(e) => choose(e.target.value)}>
-                    {items.map((q) => (
-                      <option key={q.id} value={q.id}>
-                        {q.name}
-                      </option>
-                    ))}
-                  </SelectField>
-                </div>
-              )}
+              {items.length > 1 && <QueuePicker queues={items} value={queue.id} onChange={choose} />}
               <BoardView key={queue.id} queueId={queue.id} session={session} />
             </div>
           )

@@ -2,10 +2,10 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api } from '../../lib/api';
 import type { Location, Session } from '../../lib/session';
-import { EmptyState, QueryView, SelectField } from '../../ui';
+import { EmptyState, QueryView } from '../../ui';
 import { KioskScreen } from '../KioskScreen';
 import { BoardView } from './Board';
-import { LiveSign, queuesKey } from './common';
+import { LiveSign, QueuePicker, queuesKey } from './common';
 import type { Queue } from './types';
 
 /**
@@ -29,15 +29,7 @@ function KioskWaitlist({ session, here }: { session: Session; here: Location }) 
             <div className="flex flex-wrap items-end justify-between gap-3">
               {/* The board names its queue; with several, the host picks which one this tablet follows. */}
               {items.length > 1 ? (
-                <div className="max-w-sm">
-                  <SelectField label="Queue" value={queue.id} onChange={(e) => setChosen(e.target.value)}>
-                    {items.map((q) => (
-                      <option key={q.id} value={q.id}>
-                        {q.name}
-                      </option>
-                    ))}
-                  </SelectField>
-                </div>
+                <QueuePicker queues={items} value={queue.id} onChange={setChosen} />
               ) : (
                 <span />
               )}

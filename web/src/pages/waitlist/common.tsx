@@ -2,7 +2,7 @@ import { useEffect, useId, useState, type ReactNode } from 'react';
 import { NavLink } from 'react-router';
 import { can, useSession, type Session } from '../../lib/session';
 import { useConnectionState } from '../../lib/realtime';
-import { cx } from '../../ui';
+import { SelectField, cx } from '../../ui';
 import type { Message } from './types';
 
 export const queuesKey = (locationId: string | undefined) => ['waitlist', 'queues', locationId ?? 'all'] as const;
@@ -180,3 +180,18 @@ export function MessageBox({ label, value, onChange }: { label: string; value: s
   );
 }
 
+
+/** Which of a location's queues this screen follows, when it has more than one. */
+export function QueuePicker({ queues, value, onChange }: { queues: readonly { id: string; name: string }[]; value: string; onChange(id: string): void }) {
+  return (
+    <div className="max-w-sm">
+      <SelectField label="Queue" value={value} onChange={(e) => onChange(e.target.value)}>
+        {queues.map((q) => (
+          <option key={q.id} value={q.id}>
+            {q.name}
+          </option>
+        ))}
+      </SelectField>
+    </div>
+  );
+}
