@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testApp, type Client, type TestApp } from '../../test/harness.ts';
 import type { SeededTenant } from '../platform/demo.ts';
+import { writeAudit } from './audit.ts';
+import { createDatabase } from './db/tx.ts';
 
 let t: TestApp;
 let bistro: SeededTenant;
@@ -200,6 +202,27 @@ describe('audit trail: tamper evidence', () => {
     expect(v).toEqual({ ok: true, checked: all.length, first_broken_seq: null, reason: null });
     const created = (await o.get('/api/v1/audit?action=location.created&limit=100')).json().items as AuditItem[];
     expect(new Set(created.map((e) => e.resource_id))).toEqual(new Set(replies.map((r) => r.json().id)));
+  });
+
+  it("a business's first records, written at once before it has a chain head, start one chain numbered from 1", async () => {
+    const tenant = await t.tenant();
+    // As if the business had never been audited: no records and no chain head (a superuser's delete, no RLS).
+    await t.db.admin(`DELETE FROM audit_log WHERE tenant_id = $1`, [tenant.id], 'superuser');
+    await t.db.admin(`DELETE FROM audit_heads WHERE tenant_id = $1`, [tenant.id], 'superuser');
+    const db = createDatabase(t.db.driver);
+    const actor = { type: 'system' as const, id: null, label: 'test' };
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        db.withTenant(tenant.id, actor, 'write', (tx) =>
+          writeAudit(tx, { ip: null, userAgent: null, requestId: null }, { action: 'test.first', resourceType: 'test', resourceId: String(i) }),
+        ),
+      ),
+    );
+    expect(await seqs(tenant.id)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    const [head] = await t.db.admin(`SELECT seq FROM audit_heads WHERE tenant_id = $1`, [tenant.id], 'superuser');
+    expect(Number(head!.seq)).toBe(12);
+    const o = await t.as(tenant, 'owner');
+    expect((await o.get('/api/v1/audit/verify')).json()).toEqual({ ok: true, checked: 13, first_broken_seq: null, reason: null });
   });
 });
 
