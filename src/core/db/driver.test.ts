@@ -26,22 +26,36 @@ async function oneConnection(opts: DriverOptions): Promise<Driver> {
   return pgDriver(url.toString(), { max: 1, ...opts });
 }
 
-/** Runs a read and a write transaction with parameters, then counts the statements the connection holds prepared. */
-async function preparedAfterWork(opts: DriverOptions): Promise<{ read: unknown; written: unknown; prepared: number }> {
+/**
+ * Runs two reads and two write transactions with parameters, then counts the statements the connection holds prepared,
+ * and of them the tenant bindings.
+ */
+async function preparedAfterWork(opts: DriverOptions): Promise<{ read: unknown; written: unknown; prepared: number; bindings: number }> {
   const driver = await oneConnection(opts);
   try {
     const db = createDatabase(driver);
     const tenant = randomUUID();
-    const read = await db.withTenant(tenant, SYSTEM, 'read', async (tx) => (await tx.query<{ t: string }>('SELECT $1::uuid AS t', [tenant]))[0]!.t);
-    const written = await db.withTenant(tenant, SYSTEM, 'write', async (tx) => {
-      const [first] = await tx.query<{ n: number }>('SELECT $1::int + 1 AS n', [1]);
-      const [second] = await tx.query<{ s: string }>("SELECT $1::text || '!' AS s", ['served']);
-      return [first!.n, second!.s];
-    });
+    const other = randomUUID();
+    // Each transaction sees its own tenant bound, whether its binding was prepared just now or before.
+    const bound = async (id: string) =>
+      db.withTenant(id, SYSTEM, 'read', async (tx) => (await tx.query<{ t: string }>("SELECT current_setting('app.tenant_id') AS t WHERE $1::uuid IS NOT NULL", [id]))[0]!.t);
+    const read = (await bound(tenant)) === tenant && (await bound(other)) === other;
+    const write = async (id: string) =>
+      db.withTenant(id, SYSTEM, 'write', async (tx) => {
+        const [first] = await tx.query<{ n: number; t: string }>("SELECT $1::int + 1 AS n, current_setting('app.tenant_id') AS t", [1]);
+        const [second] = await tx.query<{ s: string }>("SELECT $1::text || '!' AS s", ['served']);
+        return [first!.n, second!.s, first!.t === id];
+      });
+    const written = [await write(tenant), await write(other)];
     const conn = await driver.acquire();
     try {
-      const { rows } = await conn.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_prepared_statements');
-      return { read: read === tenant, written, prepared: rows[0]!.n };
+      // A statement PREPAREd in a message shows that whole message as its text: the binding is the one named in it.
+      const { rows } = await conn.query<{ n: number; bindings: number }>(
+        `SELECT count(*)::int AS n,
+                (count(*) FILTER (WHERE statement LIKE '%PREPARE ' || name || ' AS SELECT set_config(''app.tenant_id''%'))::int AS bindings
+           FROM pg_prepared_statements`,
+      );
+      return { read, written, prepared: rows[0]!.n, bindings: rows[0]!.bindings };
     } finally {
       conn.release();
     }
@@ -51,15 +65,17 @@ async function preparedAfterWork(opts: DriverOptions): Promise<{ read: unknown; 
 }
 
 describe('prepared statements', () => {
-  it('are prepared once per connection by default, and never with prepare: false; the answers are the same', async () => {
+  it('are prepared once per connection by default, the tenant binding too, and never with prepare: false; the answers are the same', async () => {
     const on = await preparedAfterWork({});
     const off = await preparedAfterWork({ prepare: false });
     expect(on.prepared).toBeGreaterThan(0);
+    expect(on.bindings).toBe(1);
     expect(off.prepared).toBe(0);
     expect(on.read).toBe(true);
     expect(off.read).toBe(true);
-    expect(on.written).toEqual([2, 'served!']);
-    expect(off.written).toEqual([2, 'served!']);
+    const served = [2, 'served!', true];
+    expect(on.written).toEqual([served, served]);
+    expect(off.written).toEqual([served, served]);
   });
 });
 

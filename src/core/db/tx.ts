@@ -61,10 +61,17 @@ const prepareValue = (pgUtils as { prepareValue: (v: unknown) => unknown }).prep
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function bindStatement(tenantId: string, actor: Actor): string {
+/** The binding's values: fails closed, before any connection is taken, on a tenant id that is not a UUID. */
+function bindingOf(tenantId: string, actor: Actor): [string, string] {
   if (!UUID.test(tenantId)) throw new Error('tenant id must be a UUID');
-  const actorId = actor.id && UUID.test(actor.id) ? actor.id : '';
-  return `SELECT set_config('app.tenant_id', '${tenantId}', true), set_config('app.actor_id', '${actorId}', true)`;
+  return [tenantId, actor.id && UUID.test(actor.id) ? actor.id : ''];
+}
+
+const BIND = `SELECT set_config('app.tenant_id', $1, true), set_config('app.actor_id', $2, true)`;
+
+/** The binding as plain SQL (values checked by `bindingOf`, so inlining them is safe). */
+function bindStatement(tenantId: string, actor: Actor): string {
+  return inlineParams(BIND, bindingOf(tenantId, actor));
 }
 
 /**
@@ -136,11 +143,6 @@ function rowsOfParts(results: { rows: unknown[] }[], skip: number, parts: Messag
     out.push((results[i - 1]?.rows ?? []) as Record<string, unknown>[]);
   }
   return out;
-}
-
-/** How many statements a message prefix holds (`BEGIN; SELECT set_config(…)` is two). */
-function statementsIn(prefix: string): number {
-  return prefix.split(';').filter((x) => x.trim().length > 0).length;
 }
 
 /**
@@ -225,59 +227,73 @@ class WriteTx extends BaseTx implements TenantTx {
     conn: Conn,
     readonly tenantId: string,
     readonly actor: Actor,
-    /** `BEGIN` and the tenant binding, until they are sent; null inside a transaction someone else began. */
-    private begin: string | null,
+    /** The binding's values until `BEGIN` and the binding are sent; null inside a transaction someone else began. */
+    private binding: [string, string] | null,
   ) {
     super(conn);
   }
   override get begun(): boolean {
-    return this.begin === null;
+    return this.binding === null;
+  }
+  /** `BEGIN` and the binding as the start of a message, once; null when they have been sent. */
+  private takeBegin(): Opening | null {
+    const binding = this.binding;
+    if (binding === null) return null;
+    this.binding = null;
+    const bind = asMessagePart(this.conn, BIND, binding);
+    return {
+      sql: `BEGIN;\n${bind.sql}`,
+      results: 1 + (bind.prepared ? 2 : 1),
+      plain: `BEGIN;\n${inlineParams(BIND, binding)}`,
+      done: bind.done,
+    };
   }
   async run<R>(text: string, params: unknown[] | undefined, arrayRows: boolean): Promise<R[]> {
-    if (this.begin === null) return (await this.conn.query<R>(text, params, arrayRows)).rows;
-    const begin = this.begin;
-    this.begin = null;
+    const begin = this.takeBegin();
+    if (begin === null) return (await this.conn.query<R>(text, params, arrayRows)).rows;
     const part = asMessagePart(this.conn, text, params);
     try {
-      const results = await this.conn.multi(`${begin};\n${part.sql}`, arrayRows);
+      const results = await this.conn.multi(`${begin.sql};\n${part.sql}`, arrayRows);
+      begin.done();
       part.done();
       return (results[results.length - 1]?.rows ?? []) as R[];
     } catch (err) {
       if (!part.prepared) throw err;
       // Nothing ran before this statement, so the transaction can start again with it as a plain statement: if
       // that works the text was what PostgreSQL would not prepare; a real error fails again and rolls back.
-      const results = await this.conn.multi(`ROLLBACK;\n${begin};\n${inlineParams(text, params)}`, arrayRows);
+      const results = await this.conn.multi(`ROLLBACK;\n${begin.plain};\n${inlineParams(text, params)}`, arrayRows);
       unpreparable.add(text);
       return (results[results.length - 1]?.rows ?? []) as R[];
     }
   }
   override async queries(statements: Statement[]): Promise<Record<string, unknown>[][]> {
-    const begin = this.begin;
-    this.begin = null;
+    const begin = this.takeBegin();
     const parts = statements.map((st) => asMessagePart(this.conn, st.text, st.params));
     const body = parts.map((p) => p.sql).join(';\n');
     try {
-      const results = await this.conn.multi(begin ? `${begin};\n${body}` : body);
+      const results = await this.conn.multi(begin ? `${begin.sql};\n${body}` : body);
+      begin?.done();
       parts.forEach((p) => p.done());
-      return rowsOfParts(results, begin ? statementsIn(begin) : 0, parts);
+      return rowsOfParts(results, begin ? begin.results : 0, parts);
     } catch (err) {
       // As for a first statement: only a batch that began the transaction can start it again, as plain statements.
       if (!begin || !parts.some((p) => p.prepared)) throw err;
       const plain = statements.map((st) => ({ sql: inlineParams(st.text, st.params), prepared: false, done() {} }));
-      const results = await this.conn.multi(`ROLLBACK;\n${begin};\n${plain.map((p) => p.sql).join(';\n')}`);
+      const results = await this.conn.multi(`ROLLBACK;\n${begin.plain};\n${plain.map((p) => p.sql).join(';\n')}`);
       statements.forEach((st, i) => parts[i]!.prepared && unpreparable.add(st.text));
-      return rowsOfParts(results, 1 + statementsIn(begin), plain);
+      // ROLLBACK, BEGIN and the plain binding come first.
+      return rowsOfParts(results, 3, plain);
     }
   }
   override async commit(): Promise<void> {
-    if (this.begin === null) return super.commit();
+    if (this.binding === null) return super.commit();
     // No statement was sent: a transaction is opened only if writes were kept for the commit. From here on it is
     // begun, so a kept write that fails leaves it to be rolled back, not an aborted transaction on a pooled connection.
     const writes = this.takeAtCommit();
     if (!writes) return;
-    const begin = this.begin;
-    this.begin = null;
-    await this.conn.multi(`${begin};\n${writes.sql};\nCOMMIT`);
+    const begin = this.takeBegin()!;
+    await this.conn.multi(`${begin.sql};\n${writes.sql};\nCOMMIT`);
+    begin.done();
     writes.done();
   }
   /** Inside a transaction begun elsewhere (the platform's `asTenant`): the kept writes go now, under this binding. */
@@ -289,6 +305,15 @@ class WriteTx extends BaseTx implements TenantTx {
   }
 }
 
+/** A write transaction's first message part: `BEGIN` and the binding, and how many results they answer with. */
+interface Opening {
+  sql: string;
+  results: number;
+  /** The same unprepared, for a message sent again after a failure. */
+  plain: string;
+  done(): void;
+}
+
 /** A read needs no BEGIN/COMMIT: each query carries the tenant binding in the same round trip. */
 class ReadTx extends BaseTx implements TenantTx {
   readonly readOnly = true;
@@ -296,25 +321,27 @@ class ReadTx extends BaseTx implements TenantTx {
     conn: Conn,
     readonly tenantId: string,
     readonly actor: Actor,
-    private readonly bind: string,
+    private readonly binding: [string, string],
   ) {
     super(conn);
   }
   async run<R>(text: string, params: unknown[] | undefined, arrayRows: boolean): Promise<R[]> {
+    const bind = asMessagePart(this.conn, BIND, this.binding);
     const part = asMessagePart(this.conn, text, params);
     let results;
     try {
-      results = await this.conn.multi(`${this.bind};\n${part.sql}`, arrayRows);
+      results = await this.conn.multi(`${bind.sql};\n${part.sql}`, arrayRows);
     } catch (err) {
       if (!part.prepared) throw err;
       // Either PostgreSQL would not prepare the text or the read itself failed; the message ran as one implicit
-      // transaction, so nothing it did remains but, possibly, the prepared statement (PREPARE outlives a
-      // rollback; its name is simply not used again). Tried once more as a plain read: if that works, the text
+      // transaction, so nothing it did remains but, possibly, the prepared statements (PREPARE outlives a
+      // rollback; their names are simply not used again). Tried once more as a plain read: if that works, the text
       // was the problem and stays plain; a real error fails again.
-      results = await this.conn.multi(`${this.bind};\n${inlineParams(text, params)}`, arrayRows);
+      results = await this.conn.multi(`${inlineParams(BIND, this.binding)};\n${inlineParams(text, params)}`, arrayRows);
       unpreparable.add(text);
       return (results[results.length - 1]?.rows ?? []) as R[];
     }
+    bind.done();
     part.done();
     return (results[results.length - 1]?.rows ?? []) as R[];
   }
@@ -381,10 +408,10 @@ export function createDatabase(driver: Driver): Database {
     driver,
     async withTenant(tenantId, actor, mode, fn) {
       // Checked before a connection is taken, so a missing tenant fails closed without holding one.
-      const bind = bindStatement(tenantId, actor);
+      const binding = bindingOf(tenantId, actor);
       const conn = await driver.acquire();
       if (mode === 'read') {
-        const tx = new ReadTx(conn, tenantId, actor, bind);
+        const tx = new ReadTx(conn, tenantId, actor, binding);
         let result: Awaited<ReturnType<typeof fn>>;
         try {
           result = await fn(tx);
@@ -396,7 +423,7 @@ export function createDatabase(driver: Driver): Database {
         await tx.flushAfterCommit();
         return result;
       }
-      const tx = new WriteTx(conn, tenantId, actor, `BEGIN; ${bind}`);
+      const tx = new WriteTx(conn, tenantId, actor, binding);
       const r = await inTransaction(conn, null, tx, fn);
       await tx.flushAfterCommit();
       return r;
