@@ -49,12 +49,13 @@ export class Jobs {
   private async insert(tx: TenantTx | PlatformTx, tenantId: string, kind: string, payload: Record<string, unknown>, delaySeconds: number): Promise<string> {
     if (!this.handlers.has(kind)) throw new Error(`no handler for job ${kind}`);
     const id = uuidv7();
-    await tx.query(
-      `INSERT INTO jobs (tenant_id, id, kind, payload, run_at) VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::float8))`,
+    // Nothing in the transaction reads the job back, so it travels with the COMMIT (no round trip of its own). The
+    // NOTIFY is delivered at COMMIT anyway, so no instance hears of a job that did not commit.
+    tx.writeAtCommit(
+      `WITH j AS (INSERT INTO jobs (tenant_id, id, kind, payload, run_at) VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::float8)) RETURNING 1)
+       SELECT pg_notify('${CHANNEL}', '') FROM j`,
       [tenantId, id, kind, JSON.stringify(payload), delaySeconds],
     );
-    // NOTIFY inside the transaction is delivered at COMMIT, so no instance hears of a job that did not commit.
-    await tx.query(`SELECT pg_notify('${CHANNEL}', '')`);
     return id;
   }
 

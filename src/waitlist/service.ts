@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
 import type { Principal } from '../core/access.ts';
 import { diff } from '../core/audit.ts';
-import type { TenantTx } from '../core/db/tx.ts';
+import type { Statement, TenantTx } from '../core/db/tx.ts';
 import { AppError, errors } from '../core/errors.ts';
 import type { HostTenant } from '../core/http.ts';
 import type { Realtime } from '../core/realtime.ts';
@@ -124,17 +124,28 @@ interface QueueWithLine extends QueueRow {
 }
 
 async function loadQueue<Q extends QueueRow = QueueRow>(tx: TenantTx, id: string, lock: boolean, select = QUEUE_SELECT): Promise<Q | null> {
-  if (lock) {
-    // The lock is a statement of its own, before the read: the counts must be read with a snapshot taken after
-    // the lock was granted. Both travel in one round trip; each statement of a batch takes its own snapshot.
-    const [locked, rows] = await tx.queries([
-      { text: `SELECT 1 FROM waitlist_queues WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`, params: [tx.tenantId, id] },
-      { text: `${select} AND q.id = $2`, params: [tx.tenantId, id] },
-    ]);
-    return locked!.length === 0 ? null : ((rows![0] as Q | undefined) ?? null);
-  }
+  if (lock) return (await lockQueueWith<Q>(tx, id, select, [])).q;
   const [row] = await tx.query<Q>(`${select} AND q.id = $2`, [tx.tenantId, id]);
   return row ?? null;
+}
+
+/**
+ * Locks the queue and reads it, and runs `then` under the lock, all in one round trip; the rows of each of `then`.
+ * The lock is a statement of its own, before the read: the counts must be read with a snapshot taken after the lock
+ * was granted. Each statement of a batch takes its own snapshot.
+ */
+async function lockQueueWith<Q extends QueueRow = QueueRow>(
+  tx: TenantTx,
+  id: string,
+  select: string,
+  then: Statement[],
+): Promise<{ q: Q | null; then: Record<string, unknown>[][] }> {
+  const [locked, rows, ...more] = await tx.queries([
+    { text: `SELECT 1 FROM waitlist_queues WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`, params: [tx.tenantId, id] },
+    { text: `${select} AND q.id = $2`, params: [tx.tenantId, id] },
+    ...then,
+  ]);
+  return { q: locked!.length === 0 ? null : ((rows![0] as Q | undefined) ?? null), then: more };
 }
 
 /** A queue the caller may see (404 otherwise, also for another location's queue). */
@@ -232,18 +243,35 @@ export interface LineupItem {
   estimate_minutes: number;
 }
 
+interface LineRow {
+  id: string;
+  status: string;
+  party_size: number;
+  position: number | null;
+  seated_minutes: number | null;
+}
+
+/** The parties a queue's estimates are made from: the line, and those holding tables. */
+function lineRead(tx: TenantTx, q: QueueRow): Statement {
+  return {
+    // A called party is about to take a table: it counts as seated from now.
+    text: `SELECT id, status, party_size, position, coalesce(extract(epoch FROM now() - seated_at)::float8 / 60, 0) AS seated_minutes
+             FROM waitlist_entries
+            WHERE tenant_id = $1 AND queue_id = $2
+              AND (status = 'waiting' OR (status = 'seated' AND seated_at > now() - interval '12 hours')
+                   OR (status = 'called' AND called_at > now() - interval '2 hours'))
+            ORDER BY position NULLS LAST`,
+    params: [tx.tenantId, q.id],
+  };
+}
+
 /** The waiting line in order with each party's estimate, from the parties now seated and the model. */
 async function lineupOf(tx: TenantTx, q: QueueRow): Promise<{ lineup: LineupItem[]; newcomer: number }> {
-  const rows = await tx.query<{ id: string; status: string; party_size: number; position: number | null; seated_minutes: number | null }>(
-    // A called party is about to take a table: it counts as seated from now.
-    `SELECT id, status, party_size, position, coalesce(extract(epoch FROM now() - seated_at)::float8 / 60, 0) AS seated_minutes
-       FROM waitlist_entries
-      WHERE tenant_id = $1 AND queue_id = $2
-        AND (status = 'waiting' OR (status = 'seated' AND seated_at > now() - interval '12 hours')
-             OR (status = 'called' AND called_at > now() - interval '2 hours'))
-      ORDER BY position NULLS LAST`,
-    [tx.tenantId, q.id],
-  );
+  const read = lineRead(tx, q);
+  return lineupFrom(tx, q, await tx.query<LineRow>(read.text, read.params));
+}
+
+async function lineupFrom(tx: TenantTx, q: QueueRow, rows: LineRow[]): Promise<{ lineup: LineupItem[]; newcomer: number }> {
   const model = await modelOf(tx, q);
   const waiting = rows.filter((r) => r.status === 'waiting');
   const seated = rows.filter((r) => r.status !== 'waiting').map((r) => ({ partySize: r.party_size, seatedMinutesAgo: r.seated_minutes ?? 0 }));
@@ -428,18 +456,24 @@ export async function board(tx: TenantTx, principal: Principal, id: string, real
 
 /** Tells every board and every guest of the queue what changed, and sends "getting close" to whoever just reached it. */
 async function announce(tx: TenantTx, deps: WaitlistDeps, q: QueueRow, changed: EntryRow | null, biz?: Biz): Promise<Entry | null> {
-  const { lineup } = await lineupOf(tx, q);
+  // The line and the parties now close to the front, in one round trip.
+  const [line, close = []] = await tx.queries([
+    lineRead(tx, q),
+    ...(biz
+      ? [
+          {
+            text: `UPDATE waitlist_entries SET close_notified = true
+                    WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting' AND position <= $3 AND NOT close_notified RETURNING id`,
+            params: [tx.tenantId, q.id, q.notify_at_position],
+          },
+        ]
+      : []),
+  ]);
+  const { lineup } = await lineupFrom(tx, q, line as unknown as LineRow[]);
   const byId = new Map(lineup.map((l) => [l.id, l]));
   const entry = changed ? entryView(changed, byId) : null;
   await deps.realtime.publish(tx, `queue:${q.id}`, 'entry.changed', { entry, lineup });
-  if (biz) {
-    const close = await tx.query<{ id: string }>(
-      `UPDATE waitlist_entries SET close_notified = true
-        WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting' AND position <= $3 AND NOT close_notified RETURNING id`,
-      [tx.tenantId, q.id, q.notify_at_position],
-    );
-    for (const c of close) await deps.notify(tx, biz, c.id, 'close');
-  }
+  if (biz) for (const c of close) await deps.notify(tx, biz, String(c.id), 'close');
   return entry;
 }
 
@@ -562,64 +596,78 @@ export async function act(
 ): Promise<{ entry: Entry; before: EntryRow; queue: QueueRow }> {
   const peek = await entryRow(tx, entryId);
   if (!peek) throw errors.notFound('guest');
-  const q = await queueFor(tx, peek.queue_id, by.principal, 'waitlist.entry.serve', true).catch((err) => {
-    // A deleted queue keeps its history: its guests are still there to be read, not moved.
-    if (err instanceof AppError && err.status === 404) throw errors.notFound('guest');
-    throw err;
-  });
-  const e = (await entryRow(tx, entryId, true))!;
+  // The queue's lock, its counts and the guest's own row lock in one round trip; the queue first, as everywhere.
+  const locked = await lockQueueWith(tx, peek.queue_id, QUEUE_SELECT, [
+    { text: `SELECT ${ENTRY_COLUMNS} FROM waitlist_entries e WHERE e.tenant_id = $1 AND e.id = $2 FOR UPDATE`, params: [tx.tenantId, entryId] },
+  ]);
+  const q = locked.q;
+  // A deleted queue keeps its history: its guests are still there to be read, not moved.
+  if (!q || (by.principal && !by.principal.at('waitlist.entry.serve', q.location_id))) throw errors.notFound('guest');
+  const e = locked.then[0]![0] as unknown as EntryRow;
   if (!ALLOWED[action].includes(e.status)) {
     throw errors.conflict('invalid_transition', `${e.name} ${DONE_WORDS[e.status]}; they cannot be ${verb(action)} now.`);
   }
   if (action === 'cancel' && by.guest && !q.guests_may_cancel) throw new AppError(403, 'cancel_not_allowed', 'Please tell the host stand you are leaving.');
-  const leave = async () => {
+  // The line's shifts and the guest's own change are sent together, with the guest read back after them; messages
+  // and the no-show timer are queued once they are written.
+  const writes: Statement[] = [];
+  const then: Array<() => Promise<void>> = [];
+  const leave = () => {
     if (e.position === null) return;
-    await tx.query(`UPDATE waitlist_entries SET position = position - 1 WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting' AND position > $3`, [
-      tx.tenantId,
-      q.id,
-      e.position,
-    ]);
+    writes.push({
+      text: `UPDATE waitlist_entries SET position = position - 1 WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting' AND position > $3`,
+      params: [tx.tenantId, q.id, e.position],
+    });
   };
   const waitingNow = q.waiting - (e.status === 'waiting' ? 1 : 0);
-  const set = async (sql: string, params: unknown[] = []) =>
-    tx.query(`UPDATE waitlist_entries SET ${sql}, version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tx.tenantId, e.id, ...params]);
+  const set = (sql: string, params: unknown[] = []) =>
+    writes.push({
+      text: `UPDATE waitlist_entries SET ${sql}, version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+      params: [tx.tenantId, e.id, ...params],
+    });
   switch (action) {
     case 'call':
-      await leave();
-      await set(`status = 'called', position = NULL, called_at = now(), calls = calls + 1`);
-      if (q.no_show_grace_minutes) await deps.scheduleNoShow(tx, biz, e.id, e.calls + 1, q.no_show_grace_minutes);
-      await deps.notify(tx, biz, e.id, 'called');
+      leave();
+      set(`status = 'called', position = NULL, called_at = now(), calls = calls + 1`);
+      if (q.no_show_grace_minutes) then.push(() => deps.scheduleNoShow(tx, biz, e.id, e.calls + 1, q.no_show_grace_minutes!));
+      then.push(() => deps.notify(tx, biz, e.id, 'called', undefined, guestOf(after)));
       break;
     case 'seat':
-      await leave();
-      await set(`status = 'seated', position = NULL, seated_at = now(), called_at = coalesce(called_at, now())`);
+      leave();
+      set(`status = 'seated', position = NULL, seated_at = now(), called_at = coalesce(called_at, now())`);
       break;
     case 'complete':
-      await set(`status = 'completed', completed_at = now()`);
+      set(`status = 'completed', completed_at = now()`);
       break;
     case 'no_show':
-      await leave();
-      await set(`status = 'no_show', position = NULL, no_show_at = now()`);
-      await deps.notify(tx, biz, e.id, 'no_show');
+      leave();
+      set(`status = 'no_show', position = NULL, no_show_at = now()`);
+      then.push(() => deps.notify(tx, biz, e.id, 'no_show', undefined, guestOf(after)));
       break;
     case 'cancel':
-      await leave();
-      await set(`status = 'cancelled', position = NULL, cancelled_at = now(), cancelled_by = $3`, [by.guest ? 'guest' : 'staff']);
+      leave();
+      set(`status = 'cancelled', position = NULL, cancelled_at = now(), cancelled_by = $3`, [by.guest ? 'guest' : 'staff']);
       break;
     case 'requeue':
     case 'move': {
-      await leave();
+      leave();
       const to = Math.min(by.position ?? 1, waitingNow + 1);
-      await tx.query(`UPDATE waitlist_entries SET position = position + 1 WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting' AND position >= $3`, [
-        tx.tenantId,
-        q.id,
-        to,
-      ]);
-      await set(`status = 'waiting', position = $3::int, no_show_at = NULL, close_notified = close_notified OR $3::int <= $4::int`, [to, q.notify_at_position]);
+      writes.push({
+        text: `UPDATE waitlist_entries SET position = position + 1 WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting' AND position >= $3`,
+        params: [tx.tenantId, q.id, to],
+      });
+      set(`status = 'waiting', position = $3::int, no_show_at = NULL, close_notified = close_notified OR $3::int <= $4::int`, [to, q.notify_at_position]);
       break;
     }
   }
-  const after = (await entryRow(tx, e.id))!;
+  const written = await tx.queries([
+    ...writes,
+    { text: `SELECT ${ENTRY_COLUMNS} FROM waitlist_entries e WHERE e.tenant_id = $1 AND e.id = $2`, params: [tx.tenantId, e.id] },
+  ]);
+  const after = written[written.length - 1]![0] as unknown as EntryRow;
+  // The messages are worded from the guest as now written, already at hand: no lookup of their own.
+  const guestOf = (r: EntryRow): Guest => ({ name: r.name, party_size: r.party_size, position: r.position, phone: r.phone, email: r.email, queue: q.name });
+  for (const fn of then) await fn();
   const stillWaiting = after.status === 'waiting' ? waitingNow + 1 : waitingNow;
   const entry = (await announce(tx, deps, { ...q, waiting: stillWaiting }, after, biz))!;
   return { entry, before: e, queue: q };
