@@ -79,7 +79,8 @@ export class GuestMessages {
     if (e.phone && on.notify_whatsapp && this.providers.whatsapp) sends.push({ channel: 'whatsapp', to: e.phone, body: text });
     for (const m of sends) {
       const id = uuidv7();
-      await tx.query(
+      // Nothing in the transaction reads the row back: it goes with the COMMIT, before the job that sends it.
+      tx.writeAtCommit(
         `INSERT INTO waitlist_deliveries (tenant_id, id, entry_id, channel, kind, to_address, body) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
         [tx.tenantId, id, entryId, m.channel, kind, m.to, m.body],
       );
