@@ -505,7 +505,22 @@ export async function join(
   by: { source: 'guest' | 'staff' | 'api'; principal: Principal | null },
 ) {
   const phone = input.phone ? normalisePhone(input.phone, biz) : null;
-  const q = await queueFor<QueueWithLine>(tx, queueId, by.principal, 'waitlist.entry.serve', true, QUEUE_SELECT_FOR_JOIN);
+  // The phone's checks ride with the queue's lock and read: one round trip whatever the guest left.
+  const phoneChecks: Statement[] = phone
+    ? [
+        {
+          text: `SELECT 1 FROM waitlist_entries WHERE tenant_id = $1 AND queue_id = $2 AND phone = $3 AND status IN ('waiting', 'called')`,
+          params: [tx.tenantId, queueId, phone],
+        },
+        ...(by.source === 'guest'
+          ? [{ text: `SELECT count(*)::int AS n FROM waitlist_entries WHERE tenant_id = $1 AND phone = $2 AND joined_at > now() - interval '1 hour'`, params: [tx.tenantId, phone] }]
+          : []),
+      ]
+    : [];
+  const locked = await lockQueueWith<QueueWithLine>(tx, queueId, QUEUE_SELECT_FOR_JOIN, phoneChecks);
+  const q = locked.q;
+  if (!q || (by.principal && !by.principal.at('waitlist.entry.serve', q.location_id))) throw errors.notFound('queue');
+  const [dupRows = [], recentRows = []] = locked.then;
   // Staff may add a walk-in to a paused or full queue (the guest is standing at the stand); guests may not.
   const reason = closedReason(q);
   if (reason && by.source === 'guest') throw new AppError(reason.status, reason.code, reason.message);
@@ -518,18 +533,9 @@ export async function join(
     throw new AppError(422, 'unknown_service_type', message, [{ field: 'body.service_type', code: 'unknown_service_type', message }]);
   }
   if (phone) {
-    const [dup] = await tx.query(`SELECT 1 FROM waitlist_entries WHERE tenant_id = $1 AND queue_id = $2 AND phone = $3 AND status IN ('waiting', 'called')`, [
-      tx.tenantId,
-      q.id,
-      phone,
-    ]);
-    if (dup) throw errors.conflict('already_waiting', 'This phone number is already waiting in this queue. Check your text messages for your place.', 'body.phone');
+    if (dupRows.length > 0) throw errors.conflict('already_waiting', 'This phone number is already waiting in this queue. Check your text messages for your place.', 'body.phone');
     if (by.source === 'guest') {
-      const [recent] = await tx.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM waitlist_entries WHERE tenant_id = $1 AND phone = $2 AND joined_at > now() - interval '1 hour'`,
-        [tx.tenantId, phone],
-      );
-      if ((recent?.n ?? 0) >= JOINS_PER_PHONE_PER_HOUR) {
+      if (Number(recentRows[0]?.n ?? 0) >= JOINS_PER_PHONE_PER_HOUR) {
         throw new AppError(429, 'rate_limited', 'This phone number has joined too often in the last hour. Please ask at the host stand.', [
           { field: 'body.phone', code: 'rate_limited', message: 'joined too often in the last hour' },
         ], { retry_after_seconds: 3600 }, { 'retry-after': '3600' });
