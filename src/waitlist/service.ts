@@ -684,13 +684,15 @@ function verb(action: Action): string {
 }
 
 export async function callNext(tx: TenantTx, deps: WaitlistDeps, biz: Biz, principal: Principal, queueId: string) {
-  const q = await queueFor(tx, queueId, principal, 'waitlist.entry.serve', true);
-  const [first] = await tx.query<{ id: string }>(`SELECT id FROM waitlist_entries WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting' ORDER BY position LIMIT 1`, [
-    tx.tenantId,
-    q.id,
+  // The front of the line is read under the queue's lock, in the lock's own round trip.
+  const locked = await lockQueueWith(tx, queueId, QUEUE_SELECT, [
+    { text: `SELECT id FROM waitlist_entries WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting' ORDER BY position LIMIT 1`, params: [tx.tenantId, queueId] },
   ]);
+  const q = locked.q;
+  if (!q || !principal.at('waitlist.entry.serve', q.location_id)) throw errors.notFound('queue');
+  const first = locked.then[0]![0];
   if (!first) throw errors.conflict('line_empty', `Nobody is waiting in ${q.name}.`);
-  return act(tx, deps, biz, first.id, 'call', { principal });
+  return act(tx, deps, biz, String(first.id), 'call', { principal });
 }
 
 /** Calls the chosen guests, or the first `count` in line. */

@@ -267,6 +267,23 @@ describe('the line', () => {
     expect(actions).toEqual(['waitlist.entry.call', 'waitlist.entry.complete', 'waitlist.entry.joined', 'waitlist.entry.seat'].sort());
   });
 
+  it('call next takes the front of the line each time, and says so when nobody is waiting', async () => {
+    const q = await newQueue();
+    const staff = await as('staff');
+    const a = await walkIn(q.id, { name: 'Alpha' });
+    const b = await walkIn(q.id, { name: 'Bravo' });
+    const first = await staff.post(`/api/v1/waitlist/queues/${q.id}/call-next`);
+    const second = await staff.post(`/api/v1/waitlist/queues/${q.id}/call-next`);
+    expect([first.json().id, second.json().id]).toEqual([a.entry.id, b.entry.id]);
+    const empty = await staff.post(`/api/v1/waitlist/queues/${q.id}/call-next`);
+    expectStatus(empty, 409);
+    expect(empty.json()).toMatchObject({ code: 'line_empty' });
+    expect(empty.json().detail).toContain(q.name);
+    // Another business's host cannot reach into this line.
+    const other = await (await as('staff', await t.tenant())).post(`/api/v1/waitlist/queues/${q.id}/call-next`);
+    expectStatus(other, 404);
+  });
+
   it('bulk call calls the chosen guests together, or none when one is not waiting', async () => {
     const q = await newQueue();
     const [a, b, c] = [await walkIn(q.id), await walkIn(q.id), await walkIn(q.id)];
