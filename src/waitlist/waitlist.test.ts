@@ -36,7 +36,7 @@ function expectStatus(r: { statusCode: number; body: string }, status: number) {
   expect(r.statusCode, r.body).toBe(status);
 }
 
-type Queue = { id: string; version: number; waiting: number; open_now: boolean; closed_reason: string | null; estimate_minutes: number };
+type Queue = { id: string; name: string; version: number; waiting: number; open_now: boolean; closed_reason: string | null; estimate_minutes: number };
 type Entry = { id: string; status: string; position: number | null; estimate_minutes: number | null; version: number; name: string; phone: string | null; called_at: string | null; seated_at: string | null; joined_at: string };
 
 async function newQueue(extra: Record<string, unknown> = {}, tenant = biz): Promise<Queue> {
