@@ -617,7 +617,7 @@ export async function act(
   // The line's shifts and the guest's own change are sent together, with the guest read back after them; messages
   // and the no-show timer are queued once they are written.
   const writes: Statement[] = [];
-  const then: Array<() => Promise<void>> = [];
+  const then: Array<(after: EntryRow) => Promise<void>> = [];
   const leave = () => {
     if (e.position === null) return;
     writes.push({
@@ -636,7 +636,7 @@ export async function act(
       leave();
       set(`status = 'called', position = NULL, called_at = now(), calls = calls + 1`);
       if (q.no_show_grace_minutes) then.push(() => deps.scheduleNoShow(tx, biz, e.id, e.calls + 1, q.no_show_grace_minutes!));
-      then.push(() => deps.notify(tx, biz, e.id, 'called', undefined, guestOf(after)));
+      then.push((after) => deps.notify(tx, biz, e.id, 'called', undefined, guestOf(after, q.name)));
       break;
     case 'seat':
       leave();
@@ -648,7 +648,7 @@ export async function act(
     case 'no_show':
       leave();
       set(`status = 'no_show', position = NULL, no_show_at = now()`);
-      then.push(() => deps.notify(tx, biz, e.id, 'no_show', undefined, guestOf(after)));
+      then.push((after) => deps.notify(tx, biz, e.id, 'no_show', undefined, guestOf(after, q.name)));
       break;
     case 'cancel':
       leave();
@@ -671,12 +671,15 @@ export async function act(
     { text: `SELECT ${ENTRY_COLUMNS} FROM waitlist_entries e WHERE e.tenant_id = $1 AND e.id = $2`, params: [tx.tenantId, e.id] },
   ]);
   const after = written[written.length - 1]![0] as unknown as EntryRow;
-  // The messages are worded from the guest as now written, already at hand: no lookup of their own.
-  const guestOf = (r: EntryRow): Guest => ({ name: r.name, party_size: r.party_size, position: r.position, phone: r.phone, email: r.email, queue: q.name });
-  for (const fn of then) await fn();
+  for (const fn of then) await fn(after);
   const stillWaiting = after.status === 'waiting' ? waitingNow + 1 : waitingNow;
   const entry = (await announce(tx, deps, { ...q, waiting: stillWaiting }, after, biz))!;
   return { entry, before: e, queue: q };
+}
+
+/** A guest's message is worded from the row as now written, already at hand: no lookup of its own. */
+function guestOf(r: EntryRow, queue: string): Guest {
+  return { name: r.name, party_size: r.party_size, position: r.position, phone: r.phone, email: r.email, queue };
 }
 
 function verb(action: Action): string {
