@@ -115,13 +115,14 @@ describe('queues', () => {
 describe('joining', () => {
   it('a guest joins from the public page with a normalised phone and gets an unguessable token and a status page', async () => {
     const q = await newQueue();
-    const r = await guestJoin(q.id, { phone: '(212) 555-0188', email: 'ada@example.com', notes: 'High chair please' });
+    const r = await guestJoin(q.id, { phone: '(212) 555-0188', email: 'ada@example.com', notes: 'High chair please', service_type: 'bar' });
     expectStatus(r, 201);
     const body = r.json();
     expect(body.entry).toMatchObject({ status: 'waiting', position: 1, phone: '+12125550188', source: 'guest' });
     expect(body.token).toMatch(/^bw_[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/); // 256 random bits after the tenant part
     expect(body.status_url).toBe(`http://${biz.slug}.localhost:3000/e/${body.token}`);
-    // The answer is the row as stored, field for field (it comes from the insert, not from a read after it).
+    // The answer is the row as stored, field for field: it is built from the values written (the row is inserted
+    // with the COMMIT), so this is what proves the two agree.
     const stored = await (await as('staff')).get(`/api/v1/waitlist/entries/${body.entry.id}`);
     expectStatus(stored, 200);
     const { deliveries: _deliveries, ...row } = stored.json();
