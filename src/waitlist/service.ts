@@ -127,25 +127,29 @@ interface QueueWithLine extends QueueRow {
 }
 
 async function loadQueue<Q extends QueueRow = QueueRow>(tx: TenantTx, id: string, lock: boolean, select = QUEUE_SELECT): Promise<Q | null> {
-  if (lock) return (await lockQueueWith<Q>(tx, id, select, [])).q;
+  if (lock) return (await lockQueueWith<Q>(tx, { queueId: id }, select, [])).q;
   const [row] = await tx.query<Q>(`${select} AND q.id = $2`, [tx.tenantId, id]);
   return row ?? null;
 }
 
+/** A queue named by its id, or by one of its guests (whose queue never changes). */
+type QueueKey = { queueId: string } | { entryId: string };
+
 /**
  * Locks the queue and reads it, and runs `then` under the lock, all in one round trip; the rows of each of `then`.
  * The lock is a statement of its own, before the read: the counts must be read with a snapshot taken after the lock
- * was granted. Each statement of a batch takes its own snapshot.
+ * was granted. Each statement of a batch takes its own snapshot. `$2` of `then` is the key's id.
  */
 async function lockQueueWith<Q extends QueueRow = QueueRow>(
   tx: TenantTx,
-  id: string,
+  key: QueueKey,
   select: string,
   then: Statement[],
 ): Promise<{ q: Q | null; then: Record<string, unknown>[][] }> {
+  const [id, queue] = 'queueId' in key ? [key.queueId, '$2'] : [key.entryId, '(SELECT queue_id FROM waitlist_entries WHERE tenant_id = $1 AND id = $2)'];
   const [locked, rows, ...more] = await tx.queries([
-    { text: `SELECT 1 FROM waitlist_queues WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`, params: [tx.tenantId, id] },
-    { text: `${select} AND q.id = $2`, params: [tx.tenantId, id] },
+    { text: `SELECT 1 FROM waitlist_queues WHERE tenant_id = $1 AND id = ${queue} AND deleted_at IS NULL FOR UPDATE`, params: [tx.tenantId, id] },
+    { text: `${select} AND q.id = ${queue}`, params: [tx.tenantId, id] },
     ...then,
   ]);
   return { q: locked!.length === 0 ? null : ((rows![0] as Q | undefined) ?? null), then: more };
@@ -457,10 +461,9 @@ export async function board(tx: TenantTx, principal: Principal, id: string, real
   return { queue: queueView(q, newcomer), entries: rows.map((r) => entryView(r, byId)), seq: await realtime.highWater(tx, [`queue:${id}`]) };
 }
 
-/** Tells every board and every guest of the queue what changed, and sends "getting close" to whoever just reached it. */
-async function announce(tx: TenantTx, deps: WaitlistDeps, q: QueueRow, changed: EntryRow | null, biz?: Biz): Promise<Entry | null> {
-  // The line and the parties now close to the front, in one round trip.
-  const [line, close = []] = await tx.queries([
+/** What `announce` reads: the line, and (when messages go out) the parties that have just come close to the front. */
+function announceReads(tx: TenantTx, q: QueueRow, biz?: Biz): Statement[] {
+  return [
     lineRead(tx, q),
     ...(biz
       ? [
@@ -471,7 +474,15 @@ async function announce(tx: TenantTx, deps: WaitlistDeps, q: QueueRow, changed: 
           },
         ]
       : []),
-  ]);
+  ];
+}
+
+/**
+ * Tells every board and every guest of the queue what changed, and sends "getting close" to whoever just reached it.
+ * `read` is what `announceReads` answered, when the caller sent it with its own writes; otherwise it is read here.
+ */
+async function announce(tx: TenantTx, deps: WaitlistDeps, q: QueueRow, changed: EntryRow | null, biz?: Biz, read?: Record<string, unknown>[][]): Promise<Entry | null> {
+  const [line = [], close = []] = read ?? (await tx.queries(announceReads(tx, q, biz)));
   const { lineup } = await lineupFrom(tx, q, line as unknown as LineRow[]);
   const byId = new Map(lineup.map((l) => [l.id, l]));
   const entry = changed ? entryView(changed, byId) : null;
@@ -520,7 +531,7 @@ export async function join(
           : []),
       ]
     : [];
-  const locked = await lockQueueWith<QueueWithLine>(tx, queueId, QUEUE_SELECT_FOR_JOIN, phoneChecks);
+  const locked = await lockQueueWith<QueueWithLine>(tx, { queueId }, QUEUE_SELECT_FOR_JOIN, phoneChecks);
   const q = locked.q;
   if (!q || (by.principal && !by.principal.at('waitlist.entry.serve', q.location_id))) throw errors.notFound('queue');
   const [dupRows = [], recentRows = []] = locked.then;
@@ -627,22 +638,33 @@ export async function act(
   action: Action,
   by: { principal: Principal | null; guest?: boolean; position?: number },
 ): Promise<{ entry: Entry; before: EntryRow; queue: QueueRow }> {
-  const peek = await entryRow(tx, entryId);
-  if (!peek) throw errors.notFound('guest');
-  // The queue's lock, its counts and the guest's own row lock in one round trip; the queue first, as everywhere.
-  const locked = await lockQueueWith(tx, peek.queue_id, QUEUE_SELECT, [
+  // The guest's queue locked, its counts and the guest's own row lock in one round trip; the queue first, as everywhere.
+  const locked = await lockQueueWith(tx, { entryId }, QUEUE_SELECT, [
     { text: `SELECT ${ENTRY_COLUMNS} FROM waitlist_entries e WHERE e.tenant_id = $1 AND e.id = $2 FOR UPDATE`, params: [tx.tenantId, entryId] },
   ]);
   const q = locked.q;
-  // A deleted queue keeps its history: its guests are still there to be read, not moved.
+  // No such guest, or a deleted queue: it keeps its history, its guests are still there to be read, not moved.
   if (!q || (by.principal && !by.principal.at('waitlist.entry.serve', q.location_id))) throw errors.notFound('guest');
-  const e = locked.then[0]![0] as unknown as EntryRow;
+  return actOn(tx, deps, biz, q, locked.then[0]![0] as unknown as EntryRow, action, by);
+}
+
+/** `act` on a guest whose queue and row the caller has locked (in that order). */
+async function actOn(
+  tx: TenantTx,
+  deps: WaitlistDeps,
+  biz: Biz,
+  q: QueueRow,
+  e: EntryRow,
+  action: Action,
+  by: { principal: Principal | null; guest?: boolean; position?: number },
+): Promise<{ entry: Entry; before: EntryRow; queue: QueueRow }> {
   if (!ALLOWED[action].includes(e.status)) {
     throw errors.conflict('invalid_transition', `${e.name} ${DONE_WORDS[e.status]}; they cannot be ${verb(action)} now.`);
   }
   if (action === 'cancel' && by.guest && !q.guests_may_cancel) throw new AppError(403, 'cancel_not_allowed', 'Please tell the host stand you are leaving.');
-  // The line's shifts and the guest's own change are sent together, with the guest read back after them; messages
-  // and the no-show timer are queued once they are written.
+  // The line's shifts and the guest's own change are sent together, with the guest read back after them and the
+  // line as it now stands (for the estimates and "getting close"); messages and the no-show timer are queued once
+  // they are written.
   const writes: Statement[] = [];
   const then: Array<(after: EntryRow) => Promise<void>> = [];
   const leave = () => {
@@ -693,14 +715,16 @@ export async function act(
       break;
     }
   }
+  const reads = announceReads(tx, q, biz);
   const written = await tx.queries([
     ...writes,
     { text: `SELECT ${ENTRY_COLUMNS} FROM waitlist_entries e WHERE e.tenant_id = $1 AND e.id = $2`, params: [tx.tenantId, e.id] },
+    ...reads,
   ]);
-  const after = written[written.length - 1]![0] as unknown as EntryRow;
+  const after = written[writes.length]![0] as unknown as EntryRow;
   for (const fn of then) await fn(after);
   const stillWaiting = after.status === 'waiting' ? waitingNow + 1 : waitingNow;
-  const entry = (await announce(tx, deps, { ...q, waiting: stillWaiting }, after, biz))!;
+  const entry = (await announce(tx, deps, { ...q, waiting: stillWaiting }, after, biz, written.slice(writes.length + 1)))!;
   return { entry, before: e, queue: q };
 }
 
@@ -714,15 +738,18 @@ function verb(action: Action): string {
 }
 
 export async function callNext(tx: TenantTx, deps: WaitlistDeps, biz: Biz, principal: Principal, queueId: string) {
-  // The front of the line is read under the queue's lock, in the lock's own round trip.
-  const locked = await lockQueueWith(tx, queueId, QUEUE_SELECT, [
-    { text: `SELECT id FROM waitlist_entries WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting' ORDER BY position LIMIT 1`, params: [tx.tenantId, queueId] },
+  // The front of the line is read and locked under the queue's lock, in the lock's own round trip.
+  const locked = await lockQueueWith(tx, { queueId }, QUEUE_SELECT, [
+    {
+      text: `SELECT ${ENTRY_COLUMNS} FROM waitlist_entries e WHERE e.tenant_id = $1 AND e.queue_id = $2 AND e.status = 'waiting' ORDER BY e.position LIMIT 1 FOR UPDATE`,
+      params: [tx.tenantId, queueId],
+    },
   ]);
   const q = locked.q;
   if (!q || !principal.at('waitlist.entry.serve', q.location_id)) throw errors.notFound('queue');
-  const first = locked.then[0]![0];
+  const first = locked.then[0]![0] as unknown as EntryRow | undefined;
   if (!first) throw errors.conflict('line_empty', `Nobody is waiting in ${q.name}.`);
-  return act(tx, deps, biz, String(first.id), 'call', { principal });
+  return actOn(tx, deps, biz, q, first, 'call', { principal });
 }
 
 /** Calls the chosen guests, or the first `count` in line. */

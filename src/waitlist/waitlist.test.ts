@@ -84,8 +84,10 @@ describe('queues', () => {
     expectStatus(await act(entry.id, 'seat'), 200);
     expectStatus(await manager.delete(`/api/v1/waitlist/queues/${q.id}`), 204);
     expectStatus(await manager.get(`/api/v1/waitlist/queues/${q.id}`), 404);
-    // The deleted queue's guests stay for analytics.
+    // The deleted queue's guests stay for analytics, but nobody moves them any more; nor a guest who never was.
     expectStatus(await manager.get(`/api/v1/waitlist/entries/${entry.id}`), 200);
+    expectStatus(await act(entry.id, 'complete'), 404);
+    expectStatus(await act('01900000-0000-7000-8000-000000000000', 'seat'), 404);
   });
 
   it('staff may serve the line but not shape the queues; bad rules name their field', async () => {
