@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { FastifyBaseLogger } from 'fastify';
-import type { TenantTx } from '../core/db/tx.ts';
+import type { Statement, TenantTx } from '../core/db/tx.ts';
 import type { Jobs } from '../core/jobs.ts';
 import { countUsage } from '../core/usage.ts';
 import type { Mailer } from '../integrations/mail.ts';
@@ -17,6 +17,31 @@ import type { Biz, Guest } from './service.ts';
 export type Kind = 'joined' | 'close' | 'called' | 'no_show';
 const JOB = 'waitlist.deliver';
 const MAX_ATTEMPTS = 5;
+
+/** The channels the business sends guests' messages on (`waitlist_settings`; a business without a row has the defaults). */
+export interface Channels {
+  notify_email: boolean;
+  notify_sms: boolean;
+  notify_whatsapp: boolean;
+}
+
+const DEFAULT_CHANNELS: Channels = { notify_email: true, notify_sms: true, notify_whatsapp: false };
+
+/** The business's channels as a statement, for a caller to send with its own and hand the answer to `channelsFrom`. */
+export function channelsRead(tx: TenantTx): Statement {
+  return { text: `SELECT notify_email, notify_sms, notify_whatsapp FROM waitlist_settings WHERE tenant_id = $1`, params: [tx.tenantId] };
+}
+
+export function channelsFrom(rows: Record<string, unknown>[] | undefined): Channels {
+  return (rows?.[0] as Channels | undefined) ?? DEFAULT_CHANNELS;
+}
+
+/** What the caller already has at hand, so the message costs no lookups of its own. */
+export interface MessageContext {
+  link?: string;
+  guest?: Guest;
+  channels?: Channels;
+}
 
 export interface Providers {
   mailer: Mailer;
@@ -57,7 +82,7 @@ export class GuestMessages {
   }
 
   /** Records and queues the messages for one change, on each channel the business has on and the guest can receive. */
-  async queue(tx: TenantTx, biz: Biz, entryId: string, kind: Kind, link?: string, guest?: Guest): Promise<void> {
+  async queue(tx: TenantTx, biz: Biz, entryId: string, kind: Kind, { link, guest, channels }: MessageContext = {}): Promise<void> {
     const [e] = guest
       ? [guest]
       : await tx.query<Guest>(
@@ -67,11 +92,7 @@ export class GuestMessages {
         );
     // A guest who left neither a phone nor an email has nowhere to be written to.
     if (!e || (!e.phone && !e.email)) return;
-    const [settings] = await tx.query<{ notify_email: boolean; notify_sms: boolean; notify_whatsapp: boolean }>(
-      `SELECT notify_email, notify_sms, notify_whatsapp FROM waitlist_settings WHERE tenant_id = $1`,
-      [tx.tenantId],
-    );
-    const on = settings ?? { notify_email: true, notify_sms: true, notify_whatsapp: false };
+    const on = channels ?? channelsFrom(await tx.queries([channelsRead(tx)]).then((r) => r[0]));
     const { subject, text } = wording(kind, biz, e, link);
     const sends: { channel: 'email' | 'sms' | 'whatsapp'; to: string; body: string }[] = [];
     if (e.email && on.notify_email) sends.push({ channel: 'email', to: e.email, body: `${subject}\n\n${text}` });

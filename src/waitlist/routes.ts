@@ -27,7 +27,7 @@ export function waitlistRoutes(d: WaitlistRouteDeps): RouteSpec[] {
   const deps: service.WaitlistDeps = {
     realtime: d.realtime,
     tenantUrl: d.tenantUrl,
-    notify: (tx, biz, entryId, kind, link, guest) => d.messages.queue(tx, biz, entryId, kind, link, guest),
+    notify: (tx, biz, entryId, kind, about) => d.messages.queue(tx, biz, entryId, kind, about),
     async scheduleNoShow(tx, biz, entryId, calls, afterMinutes) {
       // A job runs without the request's host: the business's words for the messages travel in the payload.
       await d.jobs.enqueue(tx, NO_SHOW_JOB, { entry_id: entryId, calls, biz }, afterMinutes * 60);

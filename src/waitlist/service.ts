@@ -10,6 +10,7 @@ import type { Realtime } from '../core/realtime.ts';
 import { issueToken, parseToken } from '../core/tokens.ts';
 import { peopleNames } from '../identity/service.ts';
 import { buildModel, estimateLine, type EstimateModel, type ServedVisit } from './estimate.ts';
+import { channelsFrom, channelsRead, type Channels, type MessageContext } from './notify.ts';
 import type * as s from './schemas.ts';
 
 /**
@@ -29,7 +30,7 @@ const JOINS_PER_PHONE_PER_HOUR = 5;
 export interface WaitlistDeps {
   realtime: Realtime;
   /** Queues the messages for a change (joined, close, called, no-show): delivered by a durable job. */
-  notify(tx: TenantTx, biz: Biz, entryId: string, kind: 'joined' | 'close' | 'called' | 'no_show', link?: string, guest?: Guest): Promise<void>;
+  notify(tx: TenantTx, biz: Biz, entryId: string, kind: 'joined' | 'close' | 'called' | 'no_show', about?: MessageContext): Promise<void>;
   scheduleNoShow(tx: TenantTx, biz: Biz, entryId: string, calls: number, afterMinutes: number): Promise<void>;
   ensureRetention(tx: TenantTx): Promise<void>;
   tenantUrl(slug: string): string;
@@ -519,7 +520,9 @@ export async function join(
   by: { source: 'guest' | 'staff' | 'api'; principal: Principal | null },
 ) {
   const phone = input.phone ? normalisePhone(input.phone, biz) : null;
-  // The phone's checks ride with the queue's lock and read: one round trip whatever the guest left.
+  // The business's message channels (for a guest who can be written to) and the phone's checks ride with the queue's
+  // lock and read: one round trip whatever the guest left.
+  const writable = phone !== null || input.email !== undefined;
   const phoneChecks: Statement[] = phone
     ? [
         {
@@ -531,10 +534,11 @@ export async function join(
           : []),
       ]
     : [];
-  const locked = await lockQueueWith<QueueWithLine>(tx, { queueId }, QUEUE_SELECT_FOR_JOIN, phoneChecks);
+  const locked = await lockQueueWith<QueueWithLine>(tx, { queueId }, QUEUE_SELECT_FOR_JOIN, [...phoneChecks, ...(writable ? [channelsRead(tx)] : [])]);
   const q = locked.q;
   if (!q || (by.principal && !by.principal.at('waitlist.entry.serve', q.location_id))) throw errors.notFound('queue');
-  const [dupRows = [], recentRows = []] = locked.then;
+  const [dupRows = [], recentRows = []] = locked.then.slice(0, phoneChecks.length);
+  const channelRows = writable ? locked.then.at(-1) : undefined;
   // Staff may add a walk-in to a paused or full queue (the guest is standing at the stand); guests may not.
   const reason = closedReason(q);
   if (reason && by.source === 'guest') throw new AppError(reason.status, reason.code, reason.message);
@@ -601,7 +605,11 @@ export async function join(
   };
   await deps.realtime.publish(tx, `queue:${q.id}`, 'entry.changed', { entry, lineup: [{ id, position, estimate_minutes: estimate }] });
   const statusUrl = `${deps.tenantUrl(biz.slug)}/e/${token.token}`;
-  await deps.notify(tx, biz, id, 'joined', statusUrl, { name: input.name, party_size: input.party_size, position, phone, email: input.email ?? null, queue: q.name });
+  await deps.notify(tx, biz, id, 'joined', {
+    link: statusUrl,
+    guest: { name: input.name, party_size: input.party_size, position, phone, email: input.email ?? null, queue: q.name },
+    channels: channelsFrom(channelRows),
+  });
   return { entry, token: token.token, status_url: statusUrl };
 }
 
@@ -641,14 +649,18 @@ export async function act(
   // The guest's queue locked, its counts and the guest's own row lock in one round trip; the queue first, as everywhere.
   const locked = await lockQueueWith(tx, { entryId }, QUEUE_SELECT, [
     { text: `SELECT ${ENTRY_COLUMNS} FROM waitlist_entries e WHERE e.tenant_id = $1 AND e.id = $2 FOR UPDATE`, params: [tx.tenantId, entryId] },
+    ...(MESSAGED.has(action) ? [channelsRead(tx)] : []),
   ]);
   const q = locked.q;
   // No such guest, or a deleted queue: it keeps its history, its guests are still there to be read, not moved.
   if (!q || (by.principal && !by.principal.at('waitlist.entry.serve', q.location_id))) throw errors.notFound('guest');
-  return actOn(tx, deps, biz, q, locked.then[0]![0] as unknown as EntryRow, action, by);
+  return actOn(tx, deps, biz, q, locked.then[0]![0] as unknown as EntryRow, action, by, MESSAGED.has(action) ? channelsFrom(locked.then[1]) : undefined);
 }
 
-/** `act` on a guest whose queue and row the caller has locked (in that order). */
+/** The actions that write to the guest: their business's channels are read with the locks. */
+const MESSAGED = new Set<Action>(['call', 'no_show']);
+
+/** `act` on a guest whose queue and row the caller has locked (in that order); `channels` when it read them too. */
 async function actOn(
   tx: TenantTx,
   deps: WaitlistDeps,
@@ -657,6 +669,7 @@ async function actOn(
   e: EntryRow,
   action: Action,
   by: { principal: Principal | null; guest?: boolean; position?: number },
+  channels?: Channels,
 ): Promise<{ entry: Entry; before: EntryRow; queue: QueueRow }> {
   if (!ALLOWED[action].includes(e.status)) {
     throw errors.conflict('invalid_transition', `${e.name} ${DONE_WORDS[e.status]}; they cannot be ${verb(action)} now.`);
@@ -685,7 +698,7 @@ async function actOn(
       leave();
       set(`status = 'called', position = NULL, called_at = now(), calls = calls + 1`);
       if (q.no_show_grace_minutes) then.push(() => deps.scheduleNoShow(tx, biz, e.id, e.calls + 1, q.no_show_grace_minutes!));
-      then.push((after) => deps.notify(tx, biz, e.id, 'called', undefined, guestOf(after, q.name)));
+      then.push((after) => deps.notify(tx, biz, e.id, 'called', { guest: guestOf(after, q.name), channels }));
       break;
     case 'seat':
       leave();
@@ -697,7 +710,7 @@ async function actOn(
     case 'no_show':
       leave();
       set(`status = 'no_show', position = NULL, no_show_at = now()`);
-      then.push((after) => deps.notify(tx, biz, e.id, 'no_show', undefined, guestOf(after, q.name)));
+      then.push((after) => deps.notify(tx, biz, e.id, 'no_show', { guest: guestOf(after, q.name), channels }));
       break;
     case 'cancel':
       leave();
@@ -744,12 +757,13 @@ export async function callNext(tx: TenantTx, deps: WaitlistDeps, biz: Biz, princ
       text: `SELECT ${ENTRY_COLUMNS} FROM waitlist_entries e WHERE e.tenant_id = $1 AND e.queue_id = $2 AND e.status = 'waiting' ORDER BY e.position LIMIT 1 FOR UPDATE`,
       params: [tx.tenantId, queueId],
     },
+    channelsRead(tx),
   ]);
   const q = locked.q;
   if (!q || !principal.at('waitlist.entry.serve', q.location_id)) throw errors.notFound('queue');
   const first = locked.then[0]![0] as unknown as EntryRow | undefined;
   if (!first) throw errors.conflict('line_empty', `Nobody is waiting in ${q.name}.`);
-  return actOn(tx, deps, biz, q, first, 'call', { principal });
+  return actOn(tx, deps, biz, q, first, 'call', { principal }, channelsFrom(locked.then[1]));
 }
 
 /** Calls the chosen guests, or the first `count` in line. */

@@ -424,6 +424,36 @@ describe('chat and guest messages', () => {
     const [usage] = await t.db.admin(`SELECT value FROM usage_daily WHERE tenant_id = $1 AND metric = 'messages_sent'`, [biz.id]);
     expect(Number(usage!.value)).toBeGreaterThanOrEqual(6);
   });
+
+  it('the business\'s channels decide where a guest is written to, at joining, call next, call and no-show alike', async () => {
+    biz = await t.tenant(); // its settings change: a business of its own
+    const owner = await as('owner');
+    const channels = async (change: Record<string, boolean>) => {
+      const { version } = (await owner.get('/api/v1/waitlist/settings')).json();
+      expectStatus(await owner.put('/api/v1/waitlist/settings', { ...change, version }), 200);
+    };
+    const sent = async (entryId: string) =>
+      (await t.db.admin(`SELECT kind, channel FROM waitlist_deliveries WHERE entry_id = $1 ORDER BY kind, channel`, [entryId])).map((r) => `${r.kind} ${r.channel}`);
+    const q = await newQueue();
+    const staff = await as('staff');
+
+    await channels({ notify_sms: false });
+    const first = (await guestJoin(q.id, { phone: phone(), email: 'first@example.com' })).json();
+    const second = (await guestJoin(q.id, { phone: phone(), email: 'second@example.com' })).json();
+    expectStatus(await staff.post(`/api/v1/waitlist/queues/${q.id}/call-next`), 200);
+    expectStatus(await act(first.entry.id, 'no-show'), 200);
+    expect(await sent(first.entry.id)).toEqual(['called email', 'joined email', 'no_show email']);
+
+    await channels({ notify_email: false });
+    const third = (await guestJoin(q.id, { phone: phone(), email: 'third@example.com' })).json();
+    expectStatus(await act(second.entry.id, 'call'), 200);
+    expect(await sent(second.entry.id)).toEqual(['joined email']);
+    expect(await sent(third.entry.id)).toEqual([]);
+
+    await channels({ notify_sms: true });
+    expectStatus(await act(third.entry.id, 'call'), 200);
+    expect(await sent(third.entry.id)).toEqual(['called sms']);
+  });
 });
 
 describe('analytics and retention', () => {
