@@ -7,8 +7,10 @@ import {
   buildModel,
   estimateLine,
   expectedServiceMinutes,
+  joinLineEnd,
   lineLeavingOf,
   naiveEstimate,
+  playLine,
   type EstimateModel,
   type LineLeaving,
   type LineState,
@@ -248,6 +250,27 @@ describe('walk-aways', () => {
         const none = buildModel(history, 45, { joins, walkAways: 0, minutesWaited: joins * 30 });
         expect(none).toEqual(buildModel(history, 45));
         expect(estimateLine(none, state)).toEqual(estimateLine(buildModel(history, 45), state));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('plays a line party by party from its end exactly as in one go, so a join needs only the end of the line', () => {
+    const leavingArb = fc.record({ joins: fc.integer({ min: 0, max: 500 }), walkAways: fc.integer({ min: 0, max: 500 }), minutesWaited: fc.double({ min: 0, max: 50_000, noNaN: true }) });
+    fc.assert(
+      fc.property(fc.array(visitArb, { maxLength: 80 }), stateArb, leavingArb, fc.integer({ min: 0, max: 40 }), (history, state, leaving, split) => {
+        const model = buildModel(history, 45, leaving);
+        const whole = playLine(model, state);
+        // The first `split` parties in one go, the rest joining one at a time, each from the end the last one left.
+        const at = Math.min(split, state.waiting.length);
+        let { estimates, end } = playLine(model, { ...state, waiting: state.waiting.slice(0, at) });
+        for (const party of state.waiting.slice(at)) {
+          const joined = joinLineEnd(model, end, party.partySize);
+          estimates = [...estimates, joined.estimate];
+          end = joined.end;
+        }
+        expect(estimates).toEqual(whole.estimates);
+        expect(end).toEqual(whole.end);
       }),
       { numRuns: 200 },
     );

@@ -217,6 +217,20 @@ export function expectedServiceMinutes(model: EstimateModel, partySize: number, 
  * stay. (Its own estimate is what it waits if it stays.)
  */
 export function estimateLine(model: EstimateModel, state: LineState): number[] {
+  return playLine(model, state).estimates;
+}
+
+/**
+ * Where the tables stand once a line has been played through: minutes until each frees, counted from the moment the
+ * line was played, and the local hour it was played at. A party joining at the end needs only this, not the line.
+ */
+export interface LineEnd {
+  freeIn: number[];
+  hour: number;
+}
+
+/** `estimateLine`, and where the tables stand after the last party in line. */
+export function playLine(model: EstimateModel, state: LineState): { estimates: number[]; end: LineEnd } {
   const tables = Math.max(1, Math.floor(state.tables));
   const freeIn = state.seated
     .map((p) => {
@@ -227,18 +241,30 @@ export function estimateLine(model: EstimateModel, state: LineState): number[] {
     .sort((a, b) => a - b)
     .slice(0, tables);
   while (freeIn.length < tables) freeIn.push(0);
-
+  const end = { freeIn, hour: state.hour };
   // A scan, not a heap: 500 waiting at 100 tables still take about a tenth of a millisecond (bench/waitlist-estimates.ts).
-  const estimates: number[] = [];
-  for (const party of state.waiting) {
-    let soonest = 0;
-    for (let t = 1; t < tables; t++) if (freeIn[t]! < freeIn[soonest]!) soonest = t;
-    const calledIn = freeIn[soonest]!;
-    estimates.push(Math.max(0, Math.round(calledIn)));
-    const stillThere = model.walkAwayPerMinute > 0 ? Math.exp(-model.walkAwayPerMinute * calledIn) : 1;
-    freeIn[soonest] = calledIn + stillThere * expectedServiceMinutes(model, party.partySize, state.hour + calledIn / 60);
-  }
-  return estimates;
+  const estimates = state.waiting.map((party) => takeTable(model, end, party.partySize));
+  return { estimates, end };
+}
+
+/**
+ * One more party at the end of a played line: its estimate, and where the tables stand after it. The same step
+ * `playLine` takes for each party, so a line played in one go and one extended party by party agree exactly.
+ */
+export function joinLineEnd(model: EstimateModel, end: LineEnd, partySize: number): { estimate: number; end: LineEnd } {
+  const next = { freeIn: [...end.freeIn], hour: end.hour };
+  return { estimate: takeTable(model, next, partySize), end: next };
+}
+
+/** The party takes the soonest-free table (`end` is updated); whole minutes until it is called. */
+function takeTable(model: EstimateModel, end: LineEnd, partySize: number): number {
+  const freeIn = end.freeIn;
+  let soonest = 0;
+  for (let t = 1; t < freeIn.length; t++) if (freeIn[t]! < freeIn[soonest]!) soonest = t;
+  const calledIn = freeIn[soonest]!;
+  const stillThere = model.walkAwayPerMinute > 0 ? Math.exp(-model.walkAwayPerMinute * calledIn) : 1;
+  freeIn[soonest] = calledIn + stillThere * expectedServiceMinutes(model, partySize, end.hour + calledIn / 60);
+  return Math.max(0, Math.round(calledIn));
 }
 
 /** The naive baseline the issue names: position × average minutes waited per position ahead, learned from history. */

@@ -9,7 +9,7 @@ import type { HostTenant } from '../core/http.ts';
 import type { Realtime } from '../core/realtime.ts';
 import { issueToken, parseToken } from '../core/tokens.ts';
 import { peopleNames } from '../identity/service.ts';
-import { buildModel, estimateLine, type EstimateModel, type ServedVisit } from './estimate.ts';
+import { buildModel, joinLineEnd, playLine, type EstimateModel, type LineEnd, type ServedVisit } from './estimate.ts';
 import { channelsFrom, channelsRead, type Channels, type MessageContext } from './notify.ts';
 import type * as s from './schemas.ts';
 
@@ -83,14 +83,24 @@ interface QueueRow {
 }
 
 /**
- * A queue with its location's clock and its counts. `forJoin` is the queue as a join needs it: the line's party
- * sizes in order and the tables' recent parties (as in `lineupOf`) as arrays in the same row, so the newcomer's
- * estimate costs no round trip of its own; today's joins counted only when a daily cap needs them (it walks every
- * entry of the day); the called count not at all.
+ * A queue with its location's clock and its counts. `forJoin` is the queue as a join needs it: where its tables stand
+ * after the line (`line_end`, see migration 015) when that is still the line's, and otherwise the line's party sizes in
+ * order and the tables' recent parties (as in `lineupOf`) as arrays in the same row, so the newcomer's estimate costs
+ * no round trip of its own and, while the end holds, no read of the line at all; today's joins counted only when a
+ * daily cap needs them (it walks every entry of the day); the called count not at all.
  */
 function queueSelect(forJoin: boolean): string {
   const entries = `FROM waitlist_entries e WHERE e.tenant_id = q.tenant_id AND e.queue_id = q.id`;
   const today = `(SELECT count(*)::int ${entries} AND e.business_date = (now() AT TIME ZONE l.time_zone)::date)`;
+  // Waiting positions are dense (1..n, checked by the exclusion constraint), so the count is the last one: one probe
+  // of the board index instead of a walk over the whole line.
+  const waiting = `coalesce((SELECT max(e.position) ${entries} AND e.status = 'waiting'), 0)::int`;
+  // The end kept on the last guest in line is the line's while nobody ahead of them left or joined without it being
+  // written again (their place is still the count it was played for), the tables and the default stay are the ones it
+  // was played with, and the stays of the parties at table have not run on for long since.
+  const endHolds = `(w.line_end IS NOT NULL AND (w.line_end->>'waiting')::int = w.position AND (w.line_end->>'tables')::int = q.tables
+                     AND (w.line_end->>'default_service_minutes')::int = q.default_service_minutes
+                     AND (w.line_end->>'since')::timestamptz > now() - ${LINE_END_FRESH})`;
   return `
   SELECT q.id, q.location_id, l.name AS location_name, l.time_zone, q.name, q.description, q.accepting, q.max_capacity,
          q.daily_cap, q.hours, q.party_min, q.party_max, q.service_types, q.no_show_grace_minutes, q.guests_may_cancel,
@@ -99,32 +109,62 @@ function queueSelect(forJoin: boolean): string {
          to_char(now() AT TIME ZONE l.time_zone, 'HH24:MI') AS local_time,
          (now() AT TIME ZONE l.time_zone)::date::text AS local_date,
          extract(hour FROM now() AT TIME ZONE l.time_zone)::int AS local_hour,
-         -- Waiting positions are dense (1..n, checked by the exclusion constraint), so the count is the last one:
-         -- one probe of the board index instead of a walk over the whole line.
-         coalesce((SELECT max(e.position) ${entries} AND e.status = 'waiting'), 0)::int AS waiting,
+         ${forJoin ? 'coalesce(w.position, 0)' : waiting} AS waiting,
          ${forJoin ? '0' : `(SELECT count(*)::int ${entries} AND e.status = 'called')`} AS called,
          ${forJoin ? `CASE WHEN q.daily_cap IS NULL THEN 0 ELSE ${today} END` : today} AS joined_today${
            forJoin
              ? `,
          now() AS started_at,
-         coalesce((SELECT array_agg(e.party_size ORDER BY e.position) ${entries} AND e.status = 'waiting'), '{}') AS line_sizes,
-         (SELECT json_build_object('sizes', coalesce(array_agg(e.party_size), '{}'),
-                                   'minutes', coalesce(array_agg(coalesce(extract(epoch FROM now() - e.seated_at)::float8 / 60, 0)), '{}'))
-            ${entries}
-             AND ((e.status = 'seated' AND e.seated_at > now() - interval '12 hours') OR (e.status = 'called' AND e.called_at > now() - interval '2 hours'))) AS tables_taken`
+         -- A CASE runs the subquery of the branch it takes only, so while the end holds the line is not read.
+         CASE WHEN ${endHolds} THEN w.line_end END AS line_end,
+         CASE WHEN ${endHolds} THEN NULL
+              ELSE coalesce((SELECT array_agg(e.party_size ORDER BY e.position) ${entries} AND e.status = 'waiting'), '{}') END AS line_sizes,
+         CASE WHEN ${endHolds} THEN NULL
+              ELSE (SELECT json_build_object('sizes', coalesce(array_agg(e.party_size), '{}'),
+                                             'minutes', coalesce(array_agg(coalesce(extract(epoch FROM now() - e.seated_at)::float8 / 60, 0)), '{}'))
+                      ${entries}
+                       AND ((e.status = 'seated' AND e.seated_at > now() - interval '12 hours') OR (e.status = 'called' AND e.called_at > now() - interval '2 hours'))) END AS tables_taken`
              : ''
          }
-    FROM waitlist_queues q JOIN locations l ON l.tenant_id = q.tenant_id AND l.id = q.location_id
+    FROM waitlist_queues q JOIN locations l ON l.tenant_id = q.tenant_id AND l.id = q.location_id${
+      forJoin
+        ? `
+         LEFT JOIN LATERAL (SELECT e.position, e.line_end ${entries} AND e.status = 'waiting' ORDER BY e.position DESC LIMIT 1) w ON true`
+        : ''
+    }
    WHERE q.tenant_id = $1 AND q.deleted_at IS NULL`;
 }
+/**
+ * How long a stored line end stands in for the line. The waiting parties' estimates do not age while nobody is called,
+ * but the stays of the parties at table run on: a minute bounds how far a join's estimate can differ from the line
+ * played afresh. Under a steady stream of joins the line is played in full once a minute per queue.
+ */
+const LINE_END_FRESH = `interval '1 minute'`;
 const QUEUE_SELECT = queueSelect(false);
 const QUEUE_SELECT_FOR_JOIN = queueSelect(true);
 
 interface QueueWithLine extends QueueRow {
   /** The transaction's start: the time every row it writes takes as its `now()`. */
   started_at: Date;
-  line_sizes: number[];
-  tables_taken: { sizes: number[]; minutes: number[] };
+  /** The stored end of the line while it holds; then the line itself is not read (both below are null). */
+  line_end: StoredLineEnd | null;
+  line_sizes: number[] | null;
+  tables_taken: { sizes: number[]; minutes: number[] } | null;
+}
+
+/** `waitlist_entries.line_end`: a `LineEnd` and the line it was played for (migration 015). */
+interface StoredLineEnd {
+  waiting: number;
+  tables: number;
+  default_service_minutes: number;
+  since: string;
+  hour: number;
+  free_in: number[];
+}
+
+/** The line end to keep on the guest at place `waiting`; `since` is when the line was last played in full. */
+function storedLineEnd(q: QueueRow, waiting: number, end: LineEnd, since: string): string {
+  return JSON.stringify({ waiting, tables: q.tables, default_service_minutes: q.default_service_minutes, since, hour: end.hour, free_in: end.freeIn } satisfies StoredLineEnd);
 }
 
 async function loadQueue<Q extends QueueRow = QueueRow>(tx: TenantTx, id: string, lock: boolean, select = QUEUE_SELECT): Promise<Q | null> {
@@ -279,16 +319,16 @@ async function lineupOf(tx: TenantTx, q: QueueRow): Promise<{ lineup: LineupItem
   return lineupFrom(tx, q, await tx.query<LineRow>(read.text, read.params));
 }
 
-async function lineupFrom(tx: TenantTx, q: QueueRow, rows: LineRow[]): Promise<{ lineup: LineupItem[]; newcomer: number }> {
+async function lineupFrom(tx: TenantTx, q: QueueRow, rows: LineRow[]): Promise<{ lineup: LineupItem[]; newcomer: number; end: LineEnd }> {
   const model = await modelOf(tx, q);
   const waiting = rows.filter((r) => r.status === 'waiting');
   const seated = rows.filter((r) => r.status !== 'waiting').map((r) => ({ partySize: r.party_size, seatedMinutesAgo: r.seated_minutes ?? 0 }));
-  // One more, typical party at the end: what a guest joining now would wait.
-  const line = [...waiting.map((w) => ({ partySize: w.party_size })), { partySize: 2 }];
-  const estimates = estimateLine(model, { tables: q.tables, hour: q.local_hour, seated, waiting: line });
+  const { estimates, end } = playLine(model, { tables: q.tables, hour: q.local_hour, seated, waiting: waiting.map((w) => ({ partySize: w.party_size })) });
   return {
     lineup: waiting.map((w, i) => ({ id: w.id, position: w.position!, estimate_minutes: estimates[i] ?? 0 })),
-    newcomer: estimates[estimates.length - 1] ?? 0,
+    // One more, typical party at the end: what a guest joining now would wait.
+    newcomer: joinLineEnd(model, end, 2).estimate,
+    end,
   };
 }
 
@@ -484,7 +524,17 @@ function announceReads(tx: TenantTx, q: QueueRow, biz?: Biz): Statement[] {
  */
 async function announce(tx: TenantTx, deps: WaitlistDeps, q: QueueRow, changed: EntryRow | null, biz?: Biz, read?: Record<string, unknown>[][]): Promise<Entry | null> {
   const [line = [], close = []] = read ?? (await tx.queries(announceReads(tx, q, biz)));
-  const { lineup } = await lineupFrom(tx, q, line as unknown as LineRow[]);
+  const { lineup, end } = await lineupFrom(tx, q, line as unknown as LineRow[]);
+  // The line was just played in full: its end goes on whoever is now last, for the next join (with the commit, so
+  // after every place this change shifts).
+  if (lineup.length > 0) {
+    tx.writeAtCommit(
+      `UPDATE waitlist_entries SET line_end = $4::jsonb || jsonb_build_object('since', now())
+        WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting' AND position = $3`,
+      // `since` is the transaction's start, which only the database knows here.
+      [tx.tenantId, q.id, lineup.length, storedLineEnd(q, lineup.length, end, '')],
+    );
+  }
   const byId = new Map(lineup.map((l) => [l.id, l]));
   const entry = changed ? entryView(changed, byId) : null;
   await deps.realtime.publish(tx, `queue:${q.id}`, 'entry.changed', { entry, lineup });
@@ -562,10 +612,21 @@ export async function join(
   }
   const position = q.waiting + 1;
   // Nobody already in line moves when a party joins at the end, so the line needs no new estimates: only the
-  // newcomer's, from the parties ahead of them. It is written with the row, and the event carries just this place.
-  const seated = q.tables_taken.sizes.map((size, i) => ({ partySize: size, seatedMinutesAgo: q.tables_taken.minutes[i] ?? 0 }));
-  const line = [...q.line_sizes.map((size) => ({ partySize: size })), { partySize: input.party_size }];
-  const estimate = estimateLine(await modelOf(tx, q), { tables: q.tables, hour: q.local_hour, seated, waiting: line }).at(-1) ?? 0;
+  // newcomer's, from where the tables stand after the parties ahead. It is written with the row, and the event carries
+  // just this place. That end is the stored one while it holds, otherwise the line played afresh.
+  const model = await modelOf(tx, q);
+  let ahead: LineEnd;
+  let since = q.started_at.toISOString();
+  if (q.line_end) {
+    ahead = { freeIn: q.line_end.free_in, hour: q.line_end.hour };
+    since = q.line_end.since;
+  } else {
+    const taken = q.tables_taken ?? { sizes: [], minutes: [] };
+    const seated = taken.sizes.map((size, i) => ({ partySize: size, seatedMinutesAgo: taken.minutes[i] ?? 0 }));
+    const waiting = (q.line_sizes ?? []).map((size) => ({ partySize: size }));
+    ahead = playLine(model, { tables: q.tables, hour: q.local_hour, seated, waiting }).end;
+  }
+  const { estimate, end } = joinLineEnd(model, ahead, input.party_size);
   const id = uuidv7();
   const token = issueToken(TOKEN_PREFIX, tx.tenantId);
   // Every value of the new row is known here, so nothing is read back: the INSERT goes with the COMMIT, and the queue's
@@ -573,10 +634,10 @@ export async function join(
   // defaults, now(), the transaction's start read with the queue.
   tx.writeAtCommit(
     `INSERT INTO waitlist_entries (tenant_id, id, queue_id, location_id, token_hash, name, phone, email, party_size, service_type, notes, source,
-                                   position, position_at_join, business_date, close_notified, estimate_at_join)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16)`,
+                                   position, position_at_join, business_date, close_notified, estimate_at_join, line_end)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16, $17)`,
     [tx.tenantId, id, q.id, q.location_id, token.hash, input.name, phone, input.email ?? null, input.party_size, input.service_type ?? null,
-      input.notes ?? null, by.source, position, q.local_date, position <= q.notify_at_position, estimate],
+      input.notes ?? null, by.source, position, q.local_date, position <= q.notify_at_position, estimate, storedLineEnd(q, position, end, since)],
   );
   const entry: Entry = {
     id,

@@ -348,6 +348,46 @@ describe('the line', () => {
   });
 });
 
+describe('estimates at joining', () => {
+  it('a join is estimated from where the tables stand after the line, kept with the queue while it is still the line’s', async () => {
+    const q = await newQueue({ tables: 2, default_service_minutes: 30 });
+    const waitingEstimates = async () => (await boardOf(q.id)).entries.filter((e) => e.status === 'waiting').map((e) => e.estimate_minutes!);
+    const answers: number[] = [];
+    for (const size of [2, 4, 2, 6, 2]) answers.push((await walkIn(q.id, { party_size: size })).entry.estimate_minutes!);
+    // Each answer, played on from the end the join before kept, is what the whole line played afresh gives that guest.
+    expect(answers).toEqual([0, 0, 30, 30, 60]);
+    expect(await waitingEstimates()).toEqual(answers);
+    // The end is kept on the last guest in line, written with their row.
+    const last = `tenant_id = $1 AND queue_id = $2 AND status = 'waiting' AND position = (SELECT max(position) FROM waitlist_entries WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting')`;
+    const end = async () => (await t.db.admin(`SELECT line_end FROM waitlist_entries WHERE ${last}`, [biz.id, q.id], 'superuser'))[0]!.line_end;
+    expect(await end()).toMatchObject({ waiting: 5, tables: 2, default_service_minutes: 30 });
+    const doctor = (change: string) => t.db.admin(`UPDATE waitlist_entries SET line_end = ${change} WHERE ${last}`, [biz.id, q.id], 'superuser');
+
+    // The next join reads the kept end, not the line: an end doctored to both tables taken for 500 minutes is its answer.
+    await doctor(`jsonb_set(line_end, '{free_in}', '[500, 500]')`);
+    expect((await walkIn(q.id)).entry.estimate_minutes).toBe(500);
+    // An end last played in full over a minute ago is played afresh, and answers as the board does.
+    await doctor(`jsonb_set(line_end, '{since}', to_jsonb(now() - interval '2 minutes'))`);
+    const afresh = (await walkIn(q.id)).entry.estimate_minutes;
+    expect(afresh).toBe(90);
+    expect((await waitingEstimates()).at(-1)).toBe(afresh);
+
+    // A change to the line writes the line's new end on whoever is last after it.
+    const first = (await boardOf(q.id)).entries.find((e) => e.position === 1)!;
+    expectStatus(await act(first.id, 'seat'), 200);
+    expect(await end()).toMatchObject({ waiting: 6, tables: 2 });
+    // An end played for another line (a different count, or other tables) is not used.
+    await doctor(`jsonb_set(jsonb_set(line_end, '{free_in}', '[500, 500]'), '{waiting}', '99')`);
+    const recounted = (await walkIn(q.id)).entry.estimate_minutes;
+    expect(recounted).not.toBe(500);
+    expect((await waitingEstimates()).at(-1)).toBe(recounted);
+    await doctor(`jsonb_set(jsonb_set(line_end, '{free_in}', '[500, 500, 500]'), '{tables}', '3')`);
+    const retabled = (await walkIn(q.id)).entry.estimate_minutes;
+    expect(retabled).not.toBe(500);
+    expect((await waitingEstimates()).at(-1)).toBe(retabled);
+  });
+});
+
 describe('chat and guest messages', () => {
   beforeAll(async () => {
     biz = await t.tenant();
