@@ -92,7 +92,8 @@ export class GuestMessages {
         );
     // A guest who left neither a phone nor an email has nowhere to be written to.
     if (!e || (!e.phone && !e.email)) return;
-    const on = channels ?? channelsFrom(await tx.queries([channelsRead(tx)]).then((r) => r[0]));
+    const read = channelsRead(tx);
+    const on = channels ?? channelsFrom(await tx.query(read.text, read.params));
     const { subject, text } = wording(kind, biz, e, link);
     const sends: { channel: 'email' | 'sms' | 'whatsapp'; to: string; body: string }[] = [];
     if (e.email && on.notify_email) sends.push({ channel: 'email', to: e.email, body: `${subject}\n\n${text}` });
