@@ -111,19 +111,15 @@ function queueSelect(forJoin: boolean): string {
          extract(hour FROM now() AT TIME ZONE l.time_zone)::int AS local_hour,
          ${forJoin ? 'coalesce(w.position, 0)' : waiting} AS waiting,
          ${forJoin ? '0' : `(SELECT count(*)::int ${entries} AND e.status = 'called')`} AS called,
-         ${forJoin ? `CASE WHEN q.daily_cap IS NULL THEN 0 ELSE ${today} END` : today} AS joined_today${
+         ${forJoin ? `CASE WHEN q.daily_cap IS NULL THEN 0 ELSE waitlist_joined_on(q.tenant_id, q.id, (now() AT TIME ZONE l.time_zone)::date) END` : today} AS joined_today${
            forJoin
              ? `,
          now() AS started_at,
-         -- A CASE runs the subquery of the branch it takes only, so while the end holds the line is not read.
+         -- A CASE calls the function of the branch it takes only, so while the end holds the line is not read; and
+         -- behind a function, the branch not taken costs nothing to start (migration 016).
          CASE WHEN ${endHolds} THEN w.line_end END AS line_end,
-         CASE WHEN ${endHolds} THEN NULL
-              ELSE coalesce((SELECT array_agg(e.party_size ORDER BY e.position) ${entries} AND e.status = 'waiting'), '{}') END AS line_sizes,
-         CASE WHEN ${endHolds} THEN NULL
-              ELSE (SELECT json_build_object('sizes', coalesce(array_agg(e.party_size), '{}'),
-                                             'minutes', coalesce(array_agg(coalesce(extract(epoch FROM now() - e.seated_at)::float8 / 60, 0)), '{}'))
-                      ${entries}
-                       AND ((e.status = 'seated' AND e.seated_at > now() - interval '12 hours') OR (e.status = 'called' AND e.called_at > now() - interval '2 hours'))) END AS tables_taken`
+         CASE WHEN ${endHolds} THEN NULL ELSE waitlist_line_sizes(q.tenant_id, q.id) END AS line_sizes,
+         CASE WHEN ${endHolds} THEN NULL ELSE waitlist_tables_taken(q.tenant_id, q.id) END AS tables_taken`
              : ''
          }
     FROM waitlist_queues q JOIN locations l ON l.tenant_id = q.tenant_id AND l.id = q.location_id${
