@@ -3,8 +3,9 @@
 -- it follows and its own hash. A concurrent writer blocks on the head row; when it goes on, PostgreSQL evaluates the
 -- SET again on the head as the winner left it, so the chain stays one line. The head keeps the hash before its last
 -- (`prev_hash`) only so that the UPDATE can return it: RETURNING sees the row after the change. What a record's hash
--- covers is unchanged (audit_link_hash is audit_row_hash with the number and the previous hash given), so verification
--- and the rows written before this migration are unaffected.
+-- covers is unchanged: the formula moves into audit_link_hash (a record's link from the number and the hash it follows),
+-- and audit_row_hash, which verification uses, becomes that link for the row's own number and previous hash; both
+-- inline, so there is one formula and the rows written before this migration verify as before.
 ALTER TABLE audit_heads ADD COLUMN prev_hash bytea;
 
 CREATE FUNCTION audit_link_hash(prev bytea, seq bigint, r audit_log) RETURNS bytea LANGUAGE sql STABLE AS $$
@@ -14,6 +15,10 @@ CREATE FUNCTION audit_link_hash(prev bytea, seq bigint, r audit_log) RETURNS byt
     r.actor_type, coalesce(r.actor_id::text, '\N'), r.actor_label, r.action, r.resource_type,
     coalesce(r.resource_id, '\N'), coalesce(r.location_id::text, '\N'), r.risk, coalesce(r.ip, '\N'),
     coalesce(r.user_agent, '\N'), coalesce(r.request_id, '\N'), coalesce(r.changes::text, '\N')), 'UTF8'))
+$$;
+
+CREATE OR REPLACE FUNCTION audit_row_hash(r audit_log) RETURNS bytea LANGUAGE sql STABLE AS $$
+  SELECT audit_link_hash(r.prev_hash, r.seq, r)
 $$;
 
 CREATE OR REPLACE FUNCTION audit_chain() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
