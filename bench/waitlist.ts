@@ -166,6 +166,7 @@ async function runChild(spec: ChildSpec): Promise<void> {
     const config = loadConfig({
       DATABASE_URL: dbUrl(DB_NAME, 'brigade_app'),
       MIGRATION_DATABASE_URL: dbUrl(DB_NAME),
+      PLATFORM_DATABASE_URL: dbUrl(DB_NAME, 'brigade_platform'),
       LOG_LEVEL: spec.logLevel,
       NODE_ENV: 'production',
       PUBLIC_URL: 'http://localhost',

@@ -90,24 +90,50 @@ export async function openDatabase(config: Config): Promise<Driver> {
     conn.release();
     await migrator.close();
   }
-  const probe = pgDriver(config.database.url, { max: 1 });
-  const c = await probe.acquire();
-  const [me] = (await c.query<{ rolsuper: boolean; rolbypassrls: boolean }>('SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user')).rows;
-  c.release();
-  await probe.close();
-  // A login that could bypass row-level security still works, but every connection steps down to the runtime role.
-  const stepDown = me?.rolsuper || me?.rolbypassrls ? ROLES.app : undefined;
-  return pgDriver(config.database.url, { max: config.DB_POOL_SIZE, runtimeRole: stepDown, prepare: config.DB_PREPARED_STATEMENTS });
+  const stepDown = (await canBypassRls(config.database.url)) ? ROLES.app : undefined;
+  // The platform path has a login of its own (see Driver.acquirePlatform). A development login that is a superuser
+  // serves both paths, stepping down to each role.
+  const platformUrl = config.database.platformUrl ?? (stepDown ? config.database.url : undefined);
+  if (!platformUrl) {
+    throw new Error(`PLATFORM_DATABASE_URL is not set: the platform path logs in as ${ROLES.platform}, which the runtime role ${ROLES.app} may not become (see README).`);
+  }
+  const platformRole = (await canBypassRls(platformUrl, true)) ? ROLES.platform : undefined;
+  return pgDriver(config.database.url, {
+    max: config.DB_POOL_SIZE,
+    runtimeRole: stepDown,
+    prepare: config.DB_PREPARED_STATEMENTS,
+    platform: { url: platformUrl, max: config.DB_PLATFORM_POOL_SIZE, role: platformRole },
+  });
 }
 
-/** Fails closed: the server refuses to start if the role it queries as could see across tenants. */
+/** Whether a URL logs in as a superuser (or, unless only superusers count, a role that bypasses row-level security). */
+async function canBypassRls(url: string, superuserOnly = false): Promise<boolean> {
+  const probe = pgDriver(url, { max: 1 });
+  try {
+    const c = await probe.acquire();
+    const [me] = (await c.query<{ rolsuper: boolean; rolbypassrls: boolean }>('SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user')).rows;
+    c.release();
+    return Boolean(me?.rolsuper || (!superuserOnly && me?.rolbypassrls));
+  } finally {
+    await probe.close();
+  }
+}
+
+/**
+ * Fails closed: the server refuses to start if the role it queries as could see across tenants, or could become a
+ * role that does, or if the platform path is not the platform role.
+ */
 async function assertRuntimeRole(driver: Driver): Promise<void> {
   const conn = await driver.acquire();
   try {
-    const { rows } = await conn.query<{ u: string; rolsuper: boolean; rolbypassrls: boolean; owns: number; inherits_platform: boolean }>(
+    const { rows } = await conn.query<{ u: string; rolsuper: boolean; rolbypassrls: boolean; owns: number; inherits_platform: boolean; may_become: string | null; session_super: boolean }>(
       `SELECT current_user AS u, r.rolsuper, r.rolbypassrls,
               (SELECT count(*)::int FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user) AS owns,
-              has_table_privilege(current_user, 'platform_users', 'SELECT') AS inherits_platform
+              has_table_privilege(current_user, 'platform_users', 'SELECT') AS inherits_platform,
+              (SELECT string_agg(rolname, ', ') FROM pg_roles o
+                WHERE o.rolname <> session_user AND (o.rolsuper OR o.rolbypassrls OR o.rolname = '${ROLES.owner}')
+                  AND pg_has_role(session_user, o.oid, 'MEMBER')) AS may_become,
+              (SELECT rolsuper FROM pg_roles WHERE rolname = session_user) AS session_super
          FROM pg_roles r WHERE r.rolname = current_user`,
     );
     const me = rows[0];
@@ -116,8 +142,22 @@ async function assertRuntimeRole(driver: Driver): Promise<void> {
         `The runtime database role ${me?.u} must not be a superuser, bypass RLS, own tables, or inherit ${ROLES.platform}'s privileges (ALTER ROLE ${me?.u} NOINHERIT).`,
       );
     }
+    // A login that is a superuser (PGlite, or a development DATABASE_URL) may become anything: that is a choice made
+    // for one machine, not for a deployment, and the README says so. Any other login must be able to become nothing
+    // that sees across tenants.
+    if (!me.session_super && me.may_become) {
+      throw new Error(`The runtime database login ${me.u} is a member of ${me.may_become}, so SET ROLE would take it past row-level security (REVOKE ${me.may_become} FROM ${me.u}).`);
+    }
   } finally {
     conn.release();
+  }
+  const platform = await driver.acquirePlatform();
+  try {
+    await platform.multi(`BEGIN; SET LOCAL ROLE ${ROLES.platform}; ROLLBACK`);
+  } catch (err) {
+    throw new Error(`The platform path cannot act as ${ROLES.platform}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    platform.release();
   }
 }
 

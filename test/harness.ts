@@ -37,9 +37,12 @@ export async function testDatabase(): Promise<TestDatabase> {
     const appUrl = new URL(adminUrl);
     appUrl.username = ROLES.app;
     appUrl.password = '';
+    const platformUrl = new URL(appUrl);
+    platformUrl.username = ROLES.platform;
     const admin = new pg.Client({ connectionString: adminUrl.toString() });
     await admin.connect();
-    const driver = pgDriver(appUrl.toString(), { max: 10 });
+    // The logins of a deployment: the runtime role, and the platform path's own (see Driver.acquirePlatform).
+    const driver = pgDriver(appUrl.toString(), { max: 10, platform: { url: platformUrl.toString(), max: 4 } });
     return {
       kind: 'pg',
       driver,

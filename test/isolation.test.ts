@@ -277,7 +277,7 @@ describe('(b) raw SQL as the runtime role stays inside its tenant', () => {
   });
 
   it('a tenant transaction cannot read platform accounts or change any business’s record', async () => {
-    // brigade_app is a member of brigade_platform so that withPlatform can SET LOCAL ROLE to it; it must not inherit its privileges.
+    // The tables the runtime role reaches beyond its own business's rows: none of them names a person or a secret.
     const granted = await t.db.admin(
       `SELECT c.relname || ' ' || p.priv AS grant FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public',
               unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE']) AS p(priv)
@@ -296,6 +296,40 @@ describe('(b) raw SQL as the runtime role stays inside its tenant', () => {
       const r = await refusal(a.id, (q) => q(sql));
       expect(r?.code, sql).toBe('42501');
     }
+  });
+
+  // PGlite is one session logged in as a superuser, which may take any role: it is the one-machine database (README).
+  it.runIf(process.env.DATABASE_URL)('a tenant transaction cannot become another role: not the platform’s, the owner’s or a superuser’s', async () => {
+    expect(t.db.kind).toBe('pg');
+    const [su] = await t.db.admin(`SELECT rolname FROM pg_roles WHERE rolsuper ORDER BY rolname LIMIT 1`);
+    const superuser = String(su!.rolname);
+    for (const sql of [
+      `SET LOCAL ROLE ${ROLES.platform}`,
+      `SET ROLE ${ROLES.platform}`,
+      `SELECT set_config('role', '${ROLES.platform}', true)`,
+      `SET LOCAL ROLE ${ROLES.owner}`,
+      `SET LOCAL ROLE ${superuser}`,
+      `SET SESSION AUTHORIZATION ${superuser}`,
+    ]) {
+      const r = await refusal(a.id, (q) => q(sql));
+      expect(r?.code, sql).toBe('42501');
+    }
+    // RESET ROLE goes back to the login, which is the runtime role itself: still one business's rows, no platform table.
+    const seen = await db.withTenant(a.id, SYSTEM, 'write', async (tx) => {
+      await tx.query('RESET ROLE');
+      const [me] = await tx.query<{ u: string }>('SELECT current_user AS u');
+      const [n] = await tx.query<{ n: number }>('SELECT count(DISTINCT tenant_id)::int AS n FROM locations');
+      return { user: me!.u, businesses: n!.n };
+    });
+    expect(seen).toEqual({ user: ROLES.app, businesses: 1 });
+    expect((await refusal(a.id, async (q) => q('RESET ROLE').then(() => q('SELECT 1 FROM platform_users'))))?.code).toBe('42501');
+    // The platform path still works, on its own login, and runs a business's work as the runtime role under its policy.
+    const roles = await db.withPlatform(SYSTEM, async (tx) => {
+      const [p] = await tx.query<{ u: string; s: string }>('SELECT current_user AS u, session_user AS s');
+      const inside = await tx.asTenant(b.id, async (tt) => (await tt.query<{ u: string; n: number }>('SELECT current_user AS u, count(DISTINCT tenant_id)::int AS n FROM locations GROUP BY 1'))[0]);
+      return { platform: p!.u, login: p!.s, tenant: inside };
+    });
+    expect(roles).toEqual({ platform: ROLES.platform, login: ROLES.platform, tenant: { u: ROLES.app, n: 1 } });
   });
 
   it('with no tenant bound, a raw query sees nothing and writes nothing (fail closed)', async () => {

@@ -439,7 +439,10 @@ if (process.env.DATABASE_URL) {
 
     beforeAll(async () => {
       expect(t.db.kind).toBe('pg');
-      const driver = pgDriver(await appUrlOf(t), { max: 4 });
+      const url = await appUrlOf(t);
+      const platform = new URL(url);
+      platform.username = ROLES.platform;
+      const driver = pgDriver(url, { max: 4, platform: { url: platform.toString(), max: 2 } });
       const app = await buildServer(t.config, { driver, startJobs: false });
       await app.listen({ port: 0, host: '127.0.0.1' });
       second = { app, driver, port: (app.server.address() as AddressInfo).port };

@@ -10,7 +10,7 @@ describe('configuration', () => {
 
   it('with DATABASE_URL the migrator uses MIGRATION_DATABASE_URL, or the same URL when none is given', () => {
     const one = loadConfig({ DATABASE_URL: 'postgres://app@db/brigade' } as NodeJS.ProcessEnv);
-    expect(one.database).toEqual({ kind: 'pg', url: 'postgres://app@db/brigade', migrationUrl: 'postgres://app@db/brigade' });
+    expect(one.database).toEqual({ kind: 'pg', url: 'postgres://app@db/brigade', migrationUrl: 'postgres://app@db/brigade', platformUrl: undefined });
     const two = loadConfig({ DATABASE_URL: 'postgres://app@db/brigade', MIGRATION_DATABASE_URL: 'postgres://owner@db/brigade' } as NodeJS.ProcessEnv);
     expect(two.database).toMatchObject({ migrationUrl: 'postgres://owner@db/brigade' });
   });

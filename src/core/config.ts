@@ -18,6 +18,8 @@ const envSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().url().optional(),
   MIGRATION_DATABASE_URL: z.string().url().optional(),
+  PLATFORM_DATABASE_URL: z.string().url().optional(),
+  DB_PLATFORM_POOL_SIZE: z.coerce.number().int().min(1).max(50).default(5),
   PGLITE_DIR: z.string().default('./data/pglite'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
   DB_PREPARED_STATEMENTS: onByDefault,
@@ -52,7 +54,7 @@ const envSchema = z.object({
 });
 
 export type Config = z.infer<typeof envSchema> & {
-  database: { kind: 'pg'; url: string; migrationUrl: string } | { kind: 'pglite'; dir: string };
+  database: { kind: 'pg'; url: string; migrationUrl: string; platformUrl: string | undefined } | { kind: 'pglite'; dir: string };
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -71,7 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     }
   }
   const database: Config['database'] = c.DATABASE_URL
-    ? { kind: 'pg', url: c.DATABASE_URL, migrationUrl: c.MIGRATION_DATABASE_URL ?? c.DATABASE_URL }
+    ? { kind: 'pg', url: c.DATABASE_URL, migrationUrl: c.MIGRATION_DATABASE_URL ?? c.DATABASE_URL, platformUrl: c.PLATFORM_DATABASE_URL }
     : { kind: 'pglite', dir: c.PGLITE_DIR };
   return { ...c, database, ...overrides };
 }

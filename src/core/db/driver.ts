@@ -31,7 +31,14 @@ export const MAX_PREPARED = 500;
 
 export interface Driver {
   readonly kind: 'pg' | 'pglite';
+  /** A connection of the runtime role (brigade_app): tenant work, under row-level security. */
   acquire(): Promise<Conn>;
+  /**
+   * A connection for the platform path. On a PostgreSQL server it comes from a pool of its own that logs in as
+   * brigade_platform, because the runtime login may not become that role: if it could, one `SET ROLE` in a tenant's
+   * transaction would leave row-level security behind. PGlite is one session, so it is the same connection.
+   */
+  acquirePlatform(): Promise<Conn>;
   /** Subscribes to a NOTIFY channel on a dedicated connection. */
   listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -51,16 +58,25 @@ function noStatements(prepare: boolean | undefined): PreparedStatements {
   return { names: new Map(), attempts: prepare === false ? MAX_PREPARED : 0 };
 }
 
-export function pgDriver(url: string, opts: { max: number; runtimeRole?: string } & DriverOptions): Driver {
-  const pool = new pg.Pool({ connectionString: url, max: opts.max, idleTimeoutMillis: 30_000 });
-  if (opts.runtimeRole) {
-    // A connection string that logs in as a superuser still queries as the runtime role, so RLS applies.
-    const role = opts.runtimeRole;
-    pool.on('connect', (client) => {
-      client.query(`SET ROLE ${pg.escapeIdentifier(role)}`).catch(() => undefined);
-    });
-  }
+/** The platform path's own pool (see `Driver.acquirePlatform`). */
+export interface PlatformPool {
+  url: string;
+  max: number;
+  /** As for the runtime pool: a login that is a superuser steps down to this role. */
+  role?: string;
+}
+
+function poolOf(url: string, max: number, role: string | undefined): pg.Pool {
+  // A connection string that logs in as a superuser still queries as the given role: it is set as a startup option, so
+  // a connection that may not take the role fails to open instead of querying with the login's powers.
+  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, ...(role ? { options: `-c role=${role}` } : {}) });
   pool.on('error', () => undefined);
+  return pool;
+}
+
+export function pgDriver(url: string, opts: { max: number; runtimeRole?: string; platform?: PlatformPool } & DriverOptions): Driver {
+  const pool = poolOf(url, opts.max, opts.runtimeRole);
+  const platformPool = opts.platform ? poolOf(opts.platform.url, opts.platform.max, opts.platform.role) : null;
   const statements = new WeakMap<pg.PoolClient, PreparedStatements>();
   let listener: Promise<Listener> | null = null;
   const wrap = (client: pg.PoolClient): Conn => {
@@ -91,6 +107,9 @@ export function pgDriver(url: string, opts: { max: number; runtimeRole?: string 
     async acquire() {
       return wrap(await pool.connect());
     },
+    async acquirePlatform() {
+      return wrap(await (platformPool ?? pool).connect());
+    },
     async listen(channel, onMessage) {
       // One listening connection for every channel: PostgreSQL wakes each listening backend of the database at
       // every NOTIFY, whatever its channels, so five connections meant five wake-ups per change committed.
@@ -116,7 +135,7 @@ export function pgDriver(url: string, opts: { max: number; runtimeRole?: string 
       const l = listener;
       listener = null;
       if (l) await l.then((x) => x.client.end()).catch(() => undefined);
-      await pool.end();
+      await Promise.all([pool.end(), platformPool?.end()]);
     },
   };
 }
@@ -157,16 +176,18 @@ export async function pgliteDriver(dir: string | undefined, opts: DriverOptions 
     },
     release() {},
   };
+  const acquire = () => {
+    let unlock!: () => void;
+    const turn = new Promise<void>((res) => (unlock = res));
+    const mine = tail.then(() => ({ ...conn, release: () => unlock() }));
+    tail = tail.then(() => turn);
+    return mine;
+  };
   return {
     kind: 'pglite',
     db,
-    acquire() {
-      let unlock!: () => void;
-      const turn = new Promise<void>((res) => (unlock = res));
-      const mine = tail.then(() => ({ ...conn, release: () => unlock() }));
-      tail = tail.then(() => turn);
-      return mine;
-    },
+    acquire,
+    acquirePlatform: acquire,
     async listen(channel, onMessage) {
       const unsub = await db.listen(channel, onMessage);
       return unsub;

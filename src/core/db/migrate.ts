@@ -6,7 +6,7 @@ import type { Conn } from './driver.ts';
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../migrations');
 
-/** The three database roles. Owner migrates and owns; app queries under RLS; platform is the audited cross-tenant path. */
+/** The three database roles. Owner migrates and owns; app queries under RLS; platform is the audited cross-tenant path, a login of its own. */
 export const ROLES = { owner: 'brigade_owner', app: 'brigade_app', platform: 'brigade_platform' } as const;
 
 export interface Migration {
@@ -41,19 +41,22 @@ export async function prepareRoles(conn: Conn): Promise<void> {
         CREATE ROLE ${ROLES.app} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB NOINHERIT;
       END IF;
       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${ROLES.platform}') THEN
-        CREATE ROLE ${ROLES.platform} NOLOGIN NOSUPERUSER BYPASSRLS;
+        CREATE ROLE ${ROLES.platform} LOGIN NOSUPERUSER BYPASSRLS NOCREATEROLE NOCREATEDB;
       END IF;
     END $$;
-    -- NOINHERIT: the runtime role may SET LOCAL ROLE to the platform role on the audited platform path, but never
-    -- holds its privileges just by being a member (platform accounts, tenant records, the platform audit log).
-    -- (Revoked and granted again because from PostgreSQL 16 on an existing grant keeps the inheritance it was made with.)
+    -- The platform path logs in as brigade_platform; the runtime role is no member of it. On PostgreSQL a member may
+    -- always SET ROLE to what it belongs to, so membership would let one statement in a tenant's transaction leave
+    -- row-level security. The other way round is harmless: the platform path becomes the runtime role to run one
+    -- tenant's work under that tenant's policy (PlatformTx.asTenant).
     REVOKE ${ROLES.platform} FROM ${ROLES.app};
+    ALTER ROLE ${ROLES.platform} LOGIN;
     ALTER ROLE ${ROLES.app} NOINHERIT;
-    GRANT ${ROLES.platform} TO ${ROLES.app};
+    GRANT ${ROLES.app} TO ${ROLES.platform};
     GRANT USAGE, CREATE ON SCHEMA public TO ${ROLES.owner};
   `);
   const db = await conn.query<{ d: string }>('SELECT current_database() AS d');
-  await conn.multi(`GRANT CONNECT, TEMPORARY ON DATABASE "${db.rows[0]!.d.replace(/"/g, '""')}" TO ${ROLES.app}`);
+  const name = `"${db.rows[0]!.d.replace(/"/g, '""')}"`;
+  await conn.multi(`GRANT CONNECT, TEMPORARY ON DATABASE ${name} TO ${ROLES.app}; GRANT CONNECT ON DATABASE ${name} TO ${ROLES.platform}`);
 }
 
 /** Applies pending migrations in order, each in its own transaction. Safe to run twice, and from two processes at once. */

@@ -429,7 +429,7 @@ export function createDatabase(driver: Driver): Database {
       return r;
     },
     async withPlatform(actor, fn) {
-      const conn = await driver.acquire();
+      const conn = await driver.acquirePlatform();
       const tx = new PlatformWriteTx(conn, actor);
       const r = await inTransaction(conn, `BEGIN; SET LOCAL ROLE ${ROLES.platform}`, tx, fn);
       await tx.flushAfterCommit();
