@@ -296,6 +296,9 @@ describe('(b) raw SQL as the runtime role stays inside its tenant', () => {
       const r = await refusal(a.id, (q) => q(sql));
       expect(r?.code, sql).toBe('42501');
     }
+    // Of the businesses' own records, a transaction sees its own business's only.
+    const seen = await db.withTenant(a.id, SYSTEM, 'read', (tx) => tx.query<{ id: string }>('SELECT id FROM tenants'));
+    expect(seen.map((r) => r.id)).toEqual([a.id]);
   });
 
   // PGlite is one session logged in as a superuser, which may take any role: it is the one-machine database (README).

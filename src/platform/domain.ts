@@ -56,7 +56,8 @@ export async function request(tx: TenantTx, deps: DomainDeps, domain: string) {
   if (domain === deps.baseDomain || domain.endsWith(`.${deps.baseDomain}`)) {
     throw errors.validation([{ field: 'body.domain', code: 'domain_is_brigade', message: `${deps.baseDomain} addresses are Brigade's own` }]);
   }
-  const [taken] = await tx.query(`SELECT 1 FROM tenants WHERE custom_domain = $1 AND id <> $2`, [domain, tx.tenantId]);
+  // A business sees only its own row of tenants (migration 018): the owner's function answers for the others.
+  const [{ taken } = { taken: false }] = await tx.query<{ taken: boolean }>(`SELECT brigade_custom_domain_taken($1) AS taken`, [domain]);
   if (taken) throw errors.conflict('domain_taken', `${domain} is another business's address.`, 'body.domain');
   await tx.query(`SELECT brigade_request_custom_domain($1, $2)`, [domain, `brigade-domain=${randomBytes(18).toString('base64url')}`]);
   return state(tx, deps);
