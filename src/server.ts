@@ -301,12 +301,16 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
   });
 
   app.decorateRequest('hostTenant', null);
+  app.decorateRequest('noBusinessHere', false);
   app.decorateRequest('principal', null);
   app.decorateRequest('platformPrincipal', null);
   app.addHook('onRequest', async (req) => {
     // The host (or the /t/{slug} prefix rewriteUrl took off) chooses the tenant; credentials are checked per route.
     const pathSlug = (req.raw as { brigadeSlug?: string }).brigadeSlug ?? null;
-    if (req.url.startsWith('/api/v1/')) req.hostTenant = await tenants.byHost(req.hostname, pathSlug);
+    if (req.url.startsWith('/api/v1/')) {
+      req.hostTenant = await tenants.byHost(req.hostname, pathSlug);
+      req.noBusinessHere = !req.hostTenant && tenants.namesBusiness(req.hostname, pathSlug);
+    }
   });
   app.addHook('onResponse', (req, reply, done) => {
     httpDuration.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);

@@ -111,6 +111,21 @@ describe('finding the business from the address', () => {
       expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
     }
   });
+
+  it('a credential presented at an address that names no business is answered 404 too, not served as its own business', async () => {
+    const owner = await t.as(harbour, 'owner');
+    for (const [host, url] of [
+      ['no-such-bistro.localhost', '/api/v1/locations'],
+      ['unknown-restaurant.example', '/api/v1/locations'],
+      ['localhost', '/t/no-such-bistro/api/v1/locations'],
+    ] as const) {
+      const r = await bearerOnly(owner, host).get(url);
+      expect(r.statusCode, `${host}${url}: ${r.body}`).toBe(404);
+      expect(r.json().code, `${host}${url}`).toBe('tenant_not_found');
+    }
+    // Brigade's own address (and its IP) leaves the business to the credential.
+    for (const host of ['localhost', '127.0.0.1']) expect((await bearerOnly(owner, host).get('/api/v1/locations')).statusCode, host).toBe(200);
+  });
 });
 
 describe('a business that is not live', () => {

@@ -194,6 +194,8 @@ export interface Resolvers {
 declare module 'fastify' {
   interface FastifyRequest {
     hostTenant: HostTenant | null;
+    /** The address is a business's (its slug, a custom domain, /t/{slug}) and names none: 404 whatever the credential. */
+    noBusinessHere: boolean;
     principal: Principal | null;
     platformPrincipal: PlatformPrincipal | null;
   }
@@ -257,6 +259,7 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: R
         meteredCall(host, null);
         return;
       }
+      if (req.noBusinessHere) throw errors.tenantNotFound();
       const principal = await resolvers.principal(req);
       if (!principal) throw errors.unauthenticated();
       // The host only chooses which tenant's pages to show; a credential of another tenant is refused here.

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Database } from '../core/db/tx.ts';
 import type { HostTenant } from '../core/http.ts';
 import { entitlementsOf, type PlanRow } from './plans.ts';
@@ -37,13 +38,24 @@ export class TenantDirectory {
   async byHost(hostname: string, pathSlug: string | null): Promise<HostTenant | null> {
     if (pathSlug) return this.lookup(`slug:${pathSlug}`, 'slug = $1', pathSlug);
     const host = hostname.toLowerCase().replace(/\.$/, '');
-    if (host === this.baseDomain || host === '127.0.0.1' || host === '::1' || host === '[::1]') return null;
+    if (!this.namesBusiness(host, null)) return null;
     const suffix = `.${this.baseDomain}`;
     if (host.endsWith(suffix)) {
       const slug = host.slice(0, -suffix.length);
       return slug.includes('.') ? null : this.lookup(`slug:${slug}`, 'slug = $1', slug);
     }
     return this.lookup(`domain:${host}`, 'custom_domain = $1', host);
+  }
+
+  /**
+   * Whether the address is a business's (its slug under the base domain, a custom domain, or /t/{slug}) rather than
+   * Brigade's own (the base domain, an IP address): a business's address that finds no business answers 404 to
+   * everything under it, a credential included.
+   */
+  namesBusiness(hostname: string, pathSlug: string | null): boolean {
+    if (pathSlug) return true;
+    const host = hostname.toLowerCase().replace(/\.$/, '');
+    return !(host === this.baseDomain || isIP(host.replace(/^\[|\]$/g, '')) !== 0);
   }
 
   byId(id: string): Promise<HostTenant | null> {
