@@ -71,6 +71,14 @@ export async function writeAudit(tx: TenantTx, meta: RequestMeta, entry: AuditEn
   );
 }
 
+/**
+ * A record of a change nobody asked for by request (a job's automatic no-show, a scheduled purge): no address, user
+ * agent or request id, and the system as the actor, named by the transaction (a job's is `job:<kind>`).
+ */
+export async function writeSystemAudit(tx: TenantTx, entry: Omit<AuditEntry, 'actor'>): Promise<void> {
+  await writeAudit(tx, { ip: null, userAgent: null, requestId: null }, { ...entry, actor: { type: 'system', id: null, label: tx.actor.label } });
+}
+
 export async function writePlatformAudit(
   tx: PlatformTx,
   meta: RequestMeta,

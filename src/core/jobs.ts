@@ -18,6 +18,7 @@ export class Jobs {
   private timer: NodeJS.Timeout | null = null;
   private unlisten: (() => Promise<void>) | null = null;
   private running: Promise<number> | null = null;
+  private upkeeps: { what: string; fn: (tx: PlatformTx) => Promise<void> }[] = [];
 
   constructor(
     private db: Database,
@@ -35,6 +36,15 @@ export class Jobs {
     this.platformHandlers.set(kind, handler);
     // Claimed like any other kind; run on the platform path (see runDue).
     this.handlers.set(kind, () => Promise.reject(new Error(`${kind} runs on the platform path`)));
+  }
+
+  /**
+   * Work the runner does each time it starts, before its first claim, on the platform path: putting back the
+   * schedules every business must have (a daily purge) whatever happened to them (a job that failed for good, rows
+   * written by a seed). A failure is logged and does not stop the runner.
+   */
+  upkeep(what: string, fn: (tx: PlatformTx) => Promise<void>): void {
+    this.upkeeps.push({ what, fn });
   }
 
   async enqueue(tx: TenantTx, kind: string, payload: Record<string, unknown>, delaySeconds = 0): Promise<string> {
@@ -63,6 +73,11 @@ export class Jobs {
     this.unlisten = await this.db.driver.listen(CHANNEL, () => void this.tick());
     this.timer = setInterval(() => void this.tick(), this.pollMs);
     this.timer.unref();
+    for (const u of this.upkeeps) {
+      await this.db.withPlatform({ type: 'system', id: null, label: `jobs:${u.what}` }, u.fn).catch((err: unknown) =>
+        this.log.warn({ upkeep: u.what, err: err instanceof Error ? err.message : String(err) }, 'job upkeep failed'),
+      );
+    }
     void this.tick();
   }
 
@@ -139,4 +154,21 @@ export class Jobs {
     }
     return claimed.length;
   }
+}
+
+/**
+ * Keeps one job of a kind pending for the business (a daily purge that queues its own next run): enqueued unless one
+ * is pending, in one statement sent with the COMMIT. A function, not a method, so that code without the runner at
+ * hand (a module's starter data) keeps the schedule too; the runner that claims the job must have the kind
+ * registered. Only a pending job counts, so the running one queuing its successor does, and two that slipped in
+ * side by side become one again at the next run.
+ */
+export function keepPending(tx: TenantTx, kind: string, delaySeconds: number): void {
+  tx.writeAtCommit(
+    `WITH j AS (INSERT INTO jobs (tenant_id, id, kind, run_at)
+                SELECT $1, $2, $3, now() + make_interval(secs => $4::float8)
+                 WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE tenant_id = $1 AND kind = $3 AND status = 'pending') RETURNING 1)
+     SELECT pg_notify('${CHANNEL}', '') FROM j`,
+    [tx.tenantId, uuidv7(), kind, delaySeconds],
+  );
 }

@@ -11,8 +11,6 @@ import * as service from './service.ts';
 const tags = ['waitlist'];
 const EXAMPLE_ID = '0190a000-0000-7000-8000-000000000000';
 const NO_SHOW_JOB = 'waitlist.no_show';
-const RETENTION_JOB = 'waitlist.retention';
-const DAY = 24 * 3600;
 
 export interface WaitlistRouteDeps {
   jobs: Jobs;
@@ -32,19 +30,24 @@ export function waitlistRoutes(d: WaitlistRouteDeps): RouteSpec[] {
       // A job runs without the request's host: the business's words for the messages travel in the payload.
       await d.jobs.enqueue(tx, NO_SHOW_JOB, { entry_id: entryId, calls, biz }, afterMinutes * 60);
     },
-    async ensureRetention(tx) {
-      const [pending] = await tx.query(`SELECT 1 FROM jobs WHERE tenant_id = $1 AND kind = $2 AND status IN ('pending', 'running') LIMIT 1`, [tx.tenantId, RETENTION_JOB]);
-      if (!pending) await d.jobs.enqueue(tx, RETENTION_JOB, {}, DAY);
-    },
   };
 
   d.jobs.register(NO_SHOW_JOB, async (tx, payload) => {
     await service.noShowAfterGrace(tx, deps, payload.biz as service.Biz, String(payload.entry_id), Number(payload.calls));
   });
-  // The retention purge: one durable job per business that runs daily and queues its next run.
-  d.jobs.register(RETENTION_JOB, async (tx) => {
+  d.jobs.register(service.RETENTION_JOB, async (tx) => {
     await service.purgeExpired(tx);
-    await d.jobs.enqueue(tx, RETENTION_JOB, {}, DAY);
+    service.keepPurgeScheduled(tx);
+  });
+  // A business whose purge failed for good, or whose queue was written without one (an older release, a seed), gets
+  // it back, due at once: one read of the queues' businesses each time the runner starts, not a check per request.
+  d.jobs.upkeep(service.RETENTION_JOB, async (tx) => {
+    const unscheduled = await tx.query<{ tenant_id: string }>(
+      `SELECT DISTINCT q.tenant_id FROM waitlist_queues q
+        WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.tenant_id = q.tenant_id AND j.kind = $1 AND j.status = 'pending')`,
+      [service.RETENTION_JOB],
+    );
+    for (const r of unscheduled) await d.jobs.enqueueFor(tx, r.tenant_id, service.RETENTION_JOB, {}, 0);
   });
 
   d.realtime.define('waitlist.queue', async ({ tx, principal, params }) => {
@@ -123,6 +126,8 @@ export function waitlistRoutes(d: WaitlistRouteDeps): RouteSpec[] {
       response: s.settings,
       handler: async ({ tx, body, audit }) => {
         const { settings, changes } = await analytics.updateSettings(tx, d.messages, body);
+        // The retention just set is applied by the purge: if it was lost (failed for good), it is back from now.
+        service.keepPurgeScheduled(tx);
         await audit({ action: 'waitlist.settings.updated', resourceType: 'waitlist_settings', risk: 'medium', changes });
         return settings;
       },
@@ -153,7 +158,7 @@ export function waitlistRoutes(d: WaitlistRouteDeps): RouteSpec[] {
       example: { location_id: EXAMPLE_ID, name: 'Dinner', party_max: 8 },
       response: s.queue,
       handler: async ({ tx, principal, body, audit }) => {
-        const q = await service.createQueue(tx, principal, body, deps);
+        const q = await service.createQueue(tx, principal, body);
         await audit({ action: 'waitlist.queue.created', resourceType: 'waitlist_queue', resourceId: q.id, locationId: q.location_id, changes: { name: q.name } });
         return q;
       },
@@ -200,7 +205,7 @@ export function waitlistRoutes(d: WaitlistRouteDeps): RouteSpec[] {
       status: 204,
       response: z.null(),
       handler: async ({ tx, principal, params, audit }) => {
-        const q = await service.deleteQueue(tx, principal, params.id);
+        const q = await service.deleteQueue(tx, deps, principal, params.id);
         await audit({ action: 'waitlist.queue.deleted', resourceType: 'waitlist_queue', resourceId: q.id, locationId: q.location_id, risk: 'medium', changes: { name: q.name } });
         return null;
       },
@@ -506,7 +511,7 @@ export function waitlistRoutes(d: WaitlistRouteDeps): RouteSpec[] {
     route({
       method: 'GET',
       url: '/api/v1/public/waitlist/entries/:id/messages',
-      summary: 'A guest\'s chat with the restaurant',
+      summary: 'A guest\'s chat with the restaurant; reading it marks the restaurant\'s messages read',
       tags,
       access: 'public',
       params: s.tokenParams,
@@ -514,7 +519,9 @@ export function waitlistRoutes(d: WaitlistRouteDeps): RouteSpec[] {
       response: s.messages,
       handler: async ({ tx, params }) => {
         const e = await service.entryByToken(tx, params.id);
-        return { items: await service.messagesOf(tx, e.id, null) };
+        // The guest has now seen what the restaurant wrote: their unread count falls and the host sees it was read.
+        // One statement on its own, which a read's transaction carries like any query.
+        return { items: await service.messagesOf(tx, e.id, 'staff') };
       },
     }),
     route({

@@ -2,10 +2,11 @@ import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js'
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
 import type { Principal } from '../core/access.ts';
-import { diff } from '../core/audit.ts';
+import { diff, writeSystemAudit } from '../core/audit.ts';
 import type { Statement, TenantTx } from '../core/db/tx.ts';
 import { AppError, errors } from '../core/errors.ts';
 import type { HostTenant } from '../core/http.ts';
+import { keepPending } from '../core/jobs.ts';
 import type { Realtime } from '../core/realtime.ts';
 import { issueToken, parseToken } from '../core/tokens.ts';
 import { peopleNames } from '../identity/service.ts';
@@ -32,7 +33,6 @@ export interface WaitlistDeps {
   /** Queues the messages for a change (joined, close, called, no-show): delivered by a durable job. */
   notify(tx: TenantTx, biz: Biz, entryId: string, kind: 'joined' | 'close' | 'called' | 'no_show', about?: MessageContext): Promise<void>;
   scheduleNoShow(tx: TenantTx, biz: Biz, entryId: string, calls: number, afterMinutes: number): Promise<void>;
-  ensureRetention(tx: TenantTx): Promise<void>;
   tenantUrl(slug: string): string;
 }
 
@@ -433,7 +433,7 @@ function nameTaken(err: unknown): never {
   throw err;
 }
 
-export async function createQueue(tx: TenantTx, principal: Principal, input: z.output<typeof s.createQueue>, deps: Pick<WaitlistDeps, 'ensureRetention'>) {
+export async function createQueue(tx: TenantTx, principal: Principal, input: z.output<typeof s.createQueue>) {
   if (!principal.at('waitlist.queue.manage', input.location_id)) throw errors.notFound('location');
   const [loc] = await tx.query(`SELECT 1 FROM locations WHERE tenant_id = $1 AND id = $2`, [tx.tenantId, input.location_id]);
   if (!loc) throw errors.notFound('location');
@@ -445,7 +445,7 @@ export async function createQueue(tx: TenantTx, principal: Principal, input: z.o
       [tx.tenantId, id, input.location_id, ...QUEUE_FIELDS.map((f) => (f === 'hours' ? (input.hours ? JSON.stringify(input.hours) : null) : input[f]))],
     )
     .catch(nameTaken);
-  await deps.ensureRetention(tx);
+  keepPurgeScheduled(tx);
   return getQueue(tx, principal, id);
 }
 
@@ -473,12 +473,14 @@ export async function updateQueue(tx: TenantTx, principal: Principal, id: string
   return { queue: await getQueue(tx, principal, id), changes: diff(before, changes), locationId: q.location_id };
 }
 
-export async function deleteQueue(tx: TenantTx, principal: Principal, id: string) {
+export async function deleteQueue(tx: TenantTx, deps: Pick<WaitlistDeps, 'realtime'>, principal: Principal, id: string) {
   const q = await queueFor(tx, id, principal, 'waitlist.queue.manage', true);
   if (q.waiting + q.called > 0) {
     throw errors.conflict('guests_waiting', `${q.name} still has ${q.waiting + q.called} ${q.waiting + q.called === 1 ? 'party' : 'parties'} waiting or called. Seat, cancel or move them first.`);
   }
   await tx.query(`UPDATE waitlist_queues SET deleted_at = now(), accepting = false, version = version + 1 WHERE tenant_id = $1 AND id = $2`, [tx.tenantId, id]);
+  // Still under the queue's lock: the other tablets showing this board leave it instead of showing a line nobody serves.
+  await deps.realtime.publish(tx, `queue:${id}`, 'queue.deleted', { queue_id: id, name: q.name });
   return q;
 }
 
@@ -1001,10 +1003,15 @@ export async function postMessage(tx: TenantTx, deps: WaitlistDeps, e: EntryRow,
  * the guest's page may show that the restaurant has read them. Nothing is published when nothing was unread.
  */
 export async function markRead(tx: TenantTx, deps: Pick<WaitlistDeps, 'realtime'>, e: EntryRow): Promise<number> {
-  const read = await tx.query<{ read_at: Date }>(
-    `UPDATE waitlist_messages SET read_at = now() WHERE tenant_id = $1 AND entry_id = $2 AND sender = 'guest' AND read_at IS NULL RETURNING read_at`,
-    [tx.tenantId, e.id],
-  );
+  // Under the queue's lock like every publisher of its channel: an event taking its number outside it could commit
+  // ahead of a join's lower number, and a board that heard this one first would drop the join's as already seen.
+  const [, read] = (await tx.queries([
+    { text: `SELECT 1 FROM waitlist_queues WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, params: [tx.tenantId, e.queue_id] },
+    {
+      text: `UPDATE waitlist_messages SET read_at = now() WHERE tenant_id = $1 AND entry_id = $2 AND sender = 'guest' AND read_at IS NULL RETURNING read_at`,
+      params: [tx.tenantId, e.id],
+    },
+  ])) as [unknown, { read_at: Date }[]];
   if (read.length > 0) {
     const data = { entry_id: e.id, unread: 0, read_at: read[0]!.read_at };
     await deps.realtime.publish(tx, `queue:${e.queue_id}`, 'messages.read', data);
@@ -1015,13 +1022,36 @@ export async function markRead(tx: TenantTx, deps: Pick<WaitlistDeps, 'realtime'
 
 // ---------------------------------------------------------------- jobs
 
+/** The retention purge: one durable job per business, run daily, each run queuing the next. */
+export const RETENTION_JOB = 'waitlist.retention';
+const PURGE_EVERY_SECONDS = 24 * 3600;
+
+/**
+ * A business with a queue has its purge pending: kept wherever a queue is made (the starter one included) and when
+ * the retention changes; the job runner puts back any that went missing when it starts. Costs no round trip.
+ */
+export function keepPurgeScheduled(tx: TenantTx, delaySeconds = PURGE_EVERY_SECONDS): void {
+  keepPending(tx, RETENTION_JOB, delaySeconds);
+}
+
 /** The automatic no-show: the guest was called, the grace period passed, and nobody seated them or called again. */
 export async function noShowAfterGrace(tx: TenantTx, deps: WaitlistDeps, biz: Biz, entryId: string, calls: number) {
   const e = await entryRow(tx, entryId);
   if (!e || e.status !== 'called' || e.calls !== calls) return null;
-  return act(tx, deps, biz, entryId, 'no_show', { principal: null });
+  const r = await act(tx, deps, biz, entryId, 'no_show', { principal: null });
+  // Low risk, unlike a host's: the rule the manager set did it, on time.
+  await writeSystemAudit(tx, {
+    action: 'waitlist.entry.no_show',
+    resourceType: 'waitlist_entry',
+    resourceId: r.entry.id,
+    locationId: r.entry.location_id,
+    risk: 'low',
+    changes: { status: [r.before.status, r.entry.status], automatic: true, grace_minutes: r.queue.no_show_grace_minutes },
+  });
+  return r;
 }
 
+/** Deletes what the business keeps no longer, recorded in its trail (guests' names and numbers go with the entries). */
 export async function purgeExpired(tx: TenantTx): Promise<{ entries: number; events: number }> {
   const [settings] = await tx.query<{ retention_days: number }>(`SELECT retention_days FROM waitlist_settings WHERE tenant_id = $1`, [tx.tenantId]);
   const days = settings?.retention_days ?? 183;
@@ -1031,6 +1061,15 @@ export async function purgeExpired(tx: TenantTx): Promise<{ entries: number; eve
   );
   // Replay needs minutes of history, not months: a client away longer reloads its snapshot.
   const events = await tx.query(`DELETE FROM realtime_events WHERE tenant_id = $1 AND created_at < now() - interval '2 days' RETURNING seq`, [tx.tenantId]);
+  // A day that deleted nothing changed nothing: no record, or the trail would fill with a line a day per business.
+  if (entries.length + events.length > 0) {
+    await writeSystemAudit(tx, {
+      action: 'waitlist.retention.purged',
+      resourceType: 'waitlist_entry',
+      risk: 'medium',
+      changes: { entries: entries.length, events: events.length, retention_days: days },
+    });
+  }
   return { entries: entries.length, events: events.length };
 }
 
@@ -1045,6 +1084,7 @@ export async function createStarterQueue(tx: TenantTx, locationId: string, name 
     locationId,
     name,
   ]);
+  keepPurgeScheduled(tx);
   return id;
 }
 

@@ -62,12 +62,14 @@ function QueueChooser({ session, locationId, locationName }: { session: Session;
     queryFn: () => api.get<{ items: Queue[] }>(`/waitlist/queues?location_id=${locationId}`),
   });
   const [chosen, choose] = useRememberedQueue(session.tenant.slug, locationId);
-  const items = queues.data?.items ?? [];
+  const deletions = useQueueDeletions(locationId);
+  const items = deletions.without(queues.data?.items ?? []);
   const queue = items.find((q) => q.id === chosen) ?? items[0];
   return (
     <>
       <WaitlistNav />
       <PageHeader title="Waitlist" description={`The line at ${locationName}.`} actions={queue ? <LiveSign /> : undefined} />
+      {deletions.notice}
       <QueryView query={queues} loading="Loading the queues…">
         {() =>
           !queue ? (
@@ -84,13 +86,35 @@ function QueueChooser({ session, locationId, locationName }: { session: Session;
           ) : (
             <div className="flex flex-col gap-4">
               {items.length > 1 && <QueuePicker queues={items} value={queue.id} onChange={choose} />}
-              <BoardView key={queue.id} queueId={queue.id} session={session} />
+              <BoardView key={queue.id} queueId={queue.id} session={session} onDeleted={deletions.onDeleted} />
             </div>
           )
         }
       </QueryView>
     </>
   );
+}
+
+/**
+ * Queues deleted while this tablet showed them (by a manager elsewhere): the board leaves them at once, says why, and
+ * shows the location's next queue, if any.
+ */
+export function useQueueDeletions(locationId: string) {
+  const client = useQueryClient();
+  const [gone, setGone] = useState<{ ids: ReadonlySet<string>; last: string | null }>({ ids: new Set(), last: null });
+  return {
+    without: (items: Queue[]) => items.filter((q) => !gone.ids.has(q.id)),
+    notice: gone.last ? (
+      <Alert tone="warning" title="Queue deleted">
+        “{gone.last}” was deleted by a manager, so this tablet no longer shows it.
+      </Alert>
+    ) : null,
+    onDeleted: (queueId: string, name: string) => {
+      setGone((g) => ({ ids: new Set([...g.ids, queueId]), last: name }));
+      client.removeQueries({ queryKey: boardKey(queueId) });
+      void client.invalidateQueries({ queryKey: queuesKey(locationId) });
+    },
+  };
 }
 
 // ---------------------------------------------------------------- the board's data, kept current by events
@@ -149,7 +173,7 @@ const DONE: Record<Exclude<EntryAction, 'move'>, string> = {
   requeue: 'put back in the line',
 };
 
-export function BoardView({ queueId, session }: { queueId: string; session: Session }) {
+export function BoardView({ queueId, session, onDeleted }: { queueId: string; session: Session; onDeleted: (queueId: string, name: string) => void }) {
   const client = useQueryClient();
   const key = boardKey(queueId);
   const board = useQuery({
@@ -164,7 +188,14 @@ export function BoardView({ queueId, session }: { queueId: string; session: Sess
     kind: 'waitlist.queue',
     params: { queue_id: queueId },
     since: board.data?.seq,
-    onEvent: (e) => client.setQueryData<Board>(key, (b) => (b ? applyEvent(b, e, client) : b)),
+    onEvent: (e) => {
+      if (e.event === 'queue.deleted') {
+        const gone = e.data as { queue_id: string; name: string };
+        onDeleted(gone.queue_id, gone.name);
+        return;
+      }
+      client.setQueryData<Board>(key, (b) => (b ? applyEvent(b, e, client) : b));
+    },
     onReset: async () => {
       const fresh = await api.get<Board>(`/waitlist/queues/${queueId}/board`);
       client.setQueryData(key, fresh);

@@ -4,7 +4,7 @@ import { api } from '../../lib/api';
 import type { Location, Session } from '../../lib/session';
 import { EmptyState, QueryView } from '../../ui';
 import { KioskScreen } from '../KioskScreen';
-import { BoardView } from './Board';
+import { BoardView, useQueueDeletions } from './Board';
 import { LiveSign, QueuePicker, queuesKey } from './common';
 import type { Queue } from './types';
 
@@ -19,13 +19,22 @@ export function KioskWaitlistPage() {
 function KioskWaitlist({ session, here }: { session: Session; here: Location }) {
   const queues = useQuery({ queryKey: queuesKey(here.id), queryFn: () => api.get<{ items: Queue[] }>(`/waitlist/queues?location_id=${here.id}`) });
   const [chosen, setChosen] = useState<string | null>(null);
+  const deletions = useQueueDeletions(here.id);
   return (
     <QueryView query={queues} loading="Loading the queues…">
-      {({ items }) => {
+      {(list) => {
+        const items = deletions.without(list.items);
         const queue = items.find((q) => q.id === chosen) ?? items[0];
-        if (!queue) return <EmptyState>No queue at {here.name} yet. A manager creates them under Waitlist → Queues.</EmptyState>;
+        if (!queue)
+          return (
+            <>
+              {deletions.notice}
+              <EmptyState>No queue at {here.name} yet. A manager creates them under Waitlist → Queues.</EmptyState>
+            </>
+          );
         return (
           <div className="flex flex-col gap-4">
+            {deletions.notice}
             <div className="flex flex-wrap items-end justify-between gap-3">
               {/* The board names its queue; with several, the host picks which one this tablet follows. */}
               {items.length > 1 ? (
@@ -35,7 +44,7 @@ function KioskWaitlist({ session, here }: { session: Session; here: Location }) 
               )}
               <LiveSign />
             </div>
-            <BoardView key={queue.id} queueId={queue.id} session={session} />
+            <BoardView key={queue.id} queueId={queue.id} session={session} onDeleted={deletions.onDeleted} />
           </div>
         );
       }}
