@@ -62,6 +62,72 @@ describe('account lock after many wrong passwords', () => {
   });
 });
 
+describe('the account lock does not tell whether an email exists', () => {
+  it('an email nobody has is refused, locked and let go exactly like a person\'s, guess for guess', async () => {
+    const diner = await t.tenant();
+    const known = `staff@${diner.slug}.brigade.test`;
+    const unknown = `nobody-here@${diner.slug}.brigade.test`;
+    const client = t.anonymous(diner);
+    const [usersBefore] = await t.db.admin(`SELECT count(*)::int AS n FROM users WHERE tenant_id = $1`, [diner.id]);
+    const answer = async (email: string, password: string, n: number) => {
+      const r = await client.post('/api/v1/auth/sign-in', { email, password }, from(n));
+      const body = r.json();
+      return {
+        status: r.statusCode,
+        headers: [r.headers['content-type'], r.headers['ratelimit-limit'], r.headers['ratelimit-remaining']],
+        body: { ...body, request_id: undefined, retry_after_seconds: undefined },
+        retry: [body.retry_after_seconds, r.headers['retry-after'] === undefined ? undefined : Number(r.headers['retry-after'])] as const,
+        cookies: r.cookies,
+      };
+    };
+    const same = async (n: number, knownPassword: string) => {
+      const a = await answer(known, knownPassword, n);
+      const b = await answer(unknown, `guess ${n}`, n);
+      expect(b.status, `guess ${n}`).toBe(a.status);
+      expect(b.headers, `guess ${n}`).toEqual(a.headers);
+      expect(b.body, `guess ${n}`).toEqual(a.body);
+      expect(b.cookies).toEqual([]);
+      // A second apart at most: the two locks started a request apart.
+      for (const i of [0, 1] as const) {
+        if (a.retry[i] === undefined) expect(b.retry[i]).toBeUndefined();
+        else expect(Math.abs(b.retry[i]! - a.retry[i]!), `guess ${n}`).toBeLessThanOrEqual(1);
+      }
+      return a;
+    };
+
+    for (let i = 1; i < SIGN_IN_MAX_FAILURES; i++) expect((await same(i, `guess ${i}`)).status).toBe(401);
+    const locking = await same(SIGN_IN_MAX_FAILURES, 'one guess too many');
+    expect(locking.status).toBe(423);
+    expect(locking.body.code).toBe('account_locked');
+    expect(locking.retry).toEqual([SIGN_IN_LOCK_MINUTES * 60, SIGN_IN_LOCK_MINUTES * 60]);
+    // Locked, even the person's right password gets the answer any guess at the unknown email gets.
+    expect((await same(SIGN_IN_MAX_FAILURES + 1, PASSWORD)).status).toBe(423);
+    expect((await same(SIGN_IN_MAX_FAILURES + 2, 'still guessing')).status).toBe(423);
+
+    // When both locks run out, both count again from the start.
+    await t.db.admin(`UPDATE users SET sign_in_locked_until = now() - interval '1 second' WHERE id = $1`, [diner.users.staff]);
+    await t.db.admin(`UPDATE rate_limit_counters SET reset_at = now() - interval '1 second' WHERE key LIKE $1`, [`%${diner.id}:${unknown}`]);
+    expect((await same(SIGN_IN_MAX_FAILURES + 3, 'a fresh guess')).status).toBe(401);
+
+    // The unknown email was counted without inventing anyone.
+    const [usersAfter] = await t.db.admin(`SELECT count(*)::int AS n FROM users WHERE tenant_id = $1`, [diner.id]);
+    expect(usersAfter!.n).toBe(usersBefore!.n);
+  });
+
+  it('a disabled account locks like any other, so it does not stand out either', async () => {
+    const diner = await t.tenant();
+    await t.db.admin(`UPDATE users SET status = 'disabled' WHERE id = $1`, [diner.users.auditor]);
+    const client = t.anonymous(diner);
+    const email = `auditor@${diner.slug}.brigade.test`;
+    for (let i = 1; i < SIGN_IN_MAX_FAILURES; i++) {
+      expect((await client.post('/api/v1/auth/sign-in', { email, password: PASSWORD }, from(i))).statusCode).toBe(401);
+    }
+    const last = await client.post('/api/v1/auth/sign-in', { email, password: PASSWORD }, from(99));
+    expect(last.statusCode).toBe(423);
+    expect(last.json().code).toBe('account_locked');
+  });
+});
+
 describe('my profile and my activity', () => {
   it('changes my own name, audited with the change, and refuses an empty one naming the field', async () => {
     const me = await t.as(bistro, 'manager');

@@ -148,6 +148,29 @@ describe('who may invite whom', () => {
     await inviteAndReceive(lm, bistro, { email: 'd@example.com', role: 'staff', location_id: bistro.locationId });
   });
 
+  it('a location manager sees the invitations to their own location only, the owner sees them all', async () => {
+    const diner = await t.tenant();
+    const dinerOwner = await t.as(diner, 'owner');
+    const lm = await t.as(diner, 'location_manager');
+    const elsewhere = (await dinerOwner.post('/api/v1/locations', { name: 'Harbour Kitchen', time_zone: 'UTC' })).json().id;
+    const send = async (body: { email: string; role: string; location_id?: string }) => {
+      const r = await dinerOwner.post('/api/v1/invitations', body);
+      expect(r.statusCode, r.body).toBe(201);
+      return r.json().id as string;
+    };
+    const here = await send({ email: 'here@example.com', role: 'staff', location_id: diner.locationId });
+    const there = await send({ email: 'there@example.com', role: 'staff', location_id: elsewhere });
+    const everywhere = await send({ email: 'everywhere@example.com', role: 'auditor' });
+
+    const ids = async (c: Client) => {
+      const r = await c.get('/api/v1/invitations');
+      expect(r.statusCode, r.body).toBe(200);
+      return (r.json().items as { id: string }[]).map((i) => i.id);
+    };
+    expect(await ids(lm)).toEqual([here]);
+    expect(await ids(dinerOwner)).toEqual([everywhere, there, here]);
+  });
+
   it('staff and auditors cannot invite anyone', async () => {
     for (const role of ['staff', 'auditor', 'manager'] as const) {
       const c = await t.as(bistro, role);

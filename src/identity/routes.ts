@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { route, failAfterCommit, type HostTenant } from '../core/http.ts';
 import { listOwnActivity, writeAudit, type AuditEntry } from '../core/audit.ts';
 import { AppError, errors } from '../core/errors.ts';
-import { idParams } from '../core/schemas.ts';
+import { idParams, page, pageQuery } from '../core/schemas.ts';
 import type { Jobs } from '../core/jobs.ts';
 import type { SessionCookies } from './cookies.ts';
 import * as s from './schemas.ts';
@@ -241,8 +241,9 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       tags,
       access: 'tenant',
       permission: 'identity.self',
-      response: s.sessionList,
-      handler: async ({ tx, principal }) => ({ items: await service.listSessions(tx, principal.userId!, principal.sessionId) }),
+      query: pageQuery,
+      response: page(s.signedInSession),
+      handler: ({ tx, principal, query }) => service.listSessions(tx, principal.userId!, principal.sessionId, query),
     }),
     route({
       method: 'POST',
@@ -413,8 +414,9 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       tags: ['kiosks'],
       access: 'tenant',
       permission: 'identity.kiosk.manage',
-      response: z.object({ items: z.array(s.kiosk) }),
-      handler: async ({ tx, principal }) => ({ items: await service.listKiosks(tx, principal.scope('identity.kiosk.manage')) }),
+      query: pageQuery,
+      response: page(s.kiosk),
+      handler: ({ tx, principal, query }) => service.listKiosks(tx, principal.scope('identity.kiosk.manage'), query),
     }),
     route({
       method: 'DELETE',
@@ -454,12 +456,13 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
     route({
       method: 'GET',
       url: '/api/v1/invitations',
-      summary: 'Invitations sent',
+      summary: 'Invitations sent (to my locations, for location-scoped roles), newest first',
       tags: ['people'],
       access: 'tenant',
       permission: 'identity.invitation.create',
-      response: z.object({ items: z.array(s.invitation) }),
-      handler: async ({ tx }) => ({ items: await service.listInvitations(tx) }),
+      query: pageQuery,
+      response: page(s.invitation),
+      handler: ({ tx, principal, query }) => service.listInvitations(tx, principal.scope('identity.invitation.create'), query),
     }),
     route({
       method: 'GET',
@@ -468,8 +471,9 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       tags: ['people'],
       access: 'tenant',
       permission: 'identity.user.read',
-      response: z.object({ items: z.array(s.user) }),
-      handler: async ({ tx, principal }) => ({ items: await service.listUsers(tx, principal.scope('identity.user.read')) }),
+      query: pageQuery,
+      response: page(s.user),
+      handler: ({ tx, principal, query }) => service.listUsers(tx, principal.scope('identity.user.read'), query),
     }),
     route({
       method: 'POST',

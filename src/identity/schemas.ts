@@ -23,19 +23,15 @@ export const session = z.object({
   support: z.object({ operator_label: z.string(), expires_at: instant }).nullable(),
 });
 
-export const sessionList = z.object({
-  items: z.array(
-    z.object({
-      id: uuid,
-      kind: z.string(),
-      created_at: instant,
-      last_seen_at: instant,
-      expires_at: instant,
-      ip: z.string().nullable(),
-      user_agent: z.string().nullable(),
-      current: z.boolean(),
-    }),
-  ),
+export const signedInSession = z.object({
+  id: uuid,
+  kind: z.string(),
+  created_at: instant,
+  last_seen_at: instant,
+  expires_at: instant,
+  ip: z.string().nullable(),
+  user_agent: z.string().nullable(),
+  current: z.boolean(),
 });
 
 export const changePasswordBody = z.strictObject({ current_password: z.string().min(1).max(128), new_password: password });

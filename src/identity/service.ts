@@ -2,6 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Principal, PlatformPrincipal } from '../core/access.ts';
 import type { Database, PlatformTx, TenantTx } from '../core/db/tx.ts';
 import { errors } from '../core/errors.ts';
+import { decodeCursor, toPage } from '../core/schemas.ts';
 import { diff } from '../core/audit.ts';
 import { issuePlatformToken, issueToken, parsePlatformToken, parseToken } from '../core/tokens.ts';
 import type { Mailer } from '../integrations/mail.ts';
@@ -206,6 +207,8 @@ export type SignInOutcome =
 /**
  * Password sign-in. Wrong passwords are counted per account as well as per address (the route's rate limit), so
  * guessing spread over many addresses still locks the account for a while; a reset by email lifts the lock.
+ * An email nobody has is counted and locked the same way (see unknownEmailFailure), and so is a disabled account:
+ * otherwise the lock itself would tell which emails belong to someone.
  */
 export async function signIn(
   tx: TenantTx,
@@ -222,10 +225,9 @@ export async function signIn(
   );
   // The hash is checked even when the answer is already known, so timing does not tell a locked account apart.
   const ok = await verifySecret(user?.password_hash, password);
-  if (!user) return { ok: false, userId: null };
+  if (!user) return unknownEmailFailure(tx, email);
   if (user.locked_for !== null) return { ok: false, userId: user.id, locked: { retryAfterSeconds: user.locked_for, justLocked: false } };
   if (!ok || user.status !== 'active') {
-    if (user.status !== 'active') return { ok: false, userId: user.id };
     const failures = user.failures + 1;
     if (failures >= SIGN_IN_MAX_FAILURES) {
       await tx.query(
@@ -239,6 +241,29 @@ export async function signIn(
   }
   if (user.failures > 0) await tx.query(`UPDATE users SET sign_in_failures = 0 WHERE tenant_id = $1 AND id = $2`, [tx.tenantId, user.id]);
   return { ok: true, session: await createSession(tx, user.id, 'password', policy, meta), userId: user.id };
+}
+
+/**
+ * The count of wrong sign-ins for an email nobody has, kept in the shared rate-limit counters (every instance sees
+ * it; no user row is invented) under a key of the business and the email, which the schema has already trimmed and
+ * lower-cased. It mirrors an account's count: it never runs out before the lock (`infinity`), the lock lasts as
+ * long, and a lock that ran out starts the count again. One statement, so a burst of guesses counts each one, and
+ * as many round trips as the account's path. `hits` goes on counting past the limit while locked: exactly the
+ * limit means this guess locked it, more means it was locked already.
+ */
+async function unknownEmailFailure(tx: TenantTx, email: string): Promise<SignInOutcome> {
+  const [c] = await tx.query<{ hits: number; locked_for: number | null }>(
+    `INSERT INTO rate_limit_counters AS c (key, hits, reset_at) VALUES ($1, 1, 'infinity')
+     ON CONFLICT (key) DO UPDATE SET
+       hits = CASE WHEN c.hits >= $2 AND c.reset_at <= now() THEN 1 ELSE c.hits + 1 END,
+       reset_at = CASE WHEN c.hits >= $2 AND c.reset_at > now() THEN c.reset_at
+                       WHEN c.hits + 1 = $2 THEN now() + make_interval(mins => $3)
+                       ELSE 'infinity' END
+     RETURNING hits, CASE WHEN hits >= $2 THEN ceil(extract(epoch FROM reset_at - now()))::int END AS locked_for`,
+    [`identity.sign_in_failures:${tx.tenantId}:${email}`, SIGN_IN_MAX_FAILURES, SIGN_IN_LOCK_MINUTES],
+  );
+  if (c!.locked_for === null) return { ok: false, userId: null };
+  return { ok: false, userId: null, locked: { retryAfterSeconds: c!.locked_for, justLocked: c!.hits === SIGN_IN_MAX_FAILURES } };
 }
 
 export async function revokeSession(tx: TenantTx, sessions: SessionRowCache, sessionId: string): Promise<void> {
@@ -256,14 +281,23 @@ export async function revokeUserSessions(tx: TenantTx, sessions: SessionRowCache
   return rows.length;
 }
 
-export async function listSessions(tx: TenantTx, userId: string, current: string | null) {
+/** A page of lists: how many, and after which row (the cursor of an earlier page). */
+export interface PageOptions {
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/** Newest first; ids are UUIDv7, so their order is the order the sessions were opened in. */
+export async function listSessions(tx: TenantTx, userId: string, current: string | null, opts: PageOptions) {
+  const after = decodeCursor(opts.cursor, ['uuid']);
   const rows = await tx.query<{ id: string; kind: string; created_at: Date; last_seen_at: Date; expires_at: Date; ip: string | null; user_agent: string | null }>(
     `SELECT id, kind, created_at, last_seen_at, expires_at, ip, user_agent FROM sessions
       WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now() AND idle_expires_at > now()
-      ORDER BY created_at DESC LIMIT 100`,
-    [tx.tenantId, userId],
+        AND ($3::uuid IS NULL OR id < $3::uuid)
+      ORDER BY id DESC LIMIT $4`,
+    [tx.tenantId, userId, after ? after[0] : null, opts.limit + 1],
   );
-  return rows.map((r) => ({ ...r, current: r.id === current }));
+  return toPage(rows.map((r) => ({ ...r, current: r.id === current })), opts.limit, (r) => [r.id]);
 }
 
 export async function whoAmI(tx: TenantTx, principal: Principal) {
@@ -354,13 +388,16 @@ interface KioskRow {
   revoked_at: Date | null;
 }
 
-export async function listKiosks(tx: TenantTx, scope: 'all' | string[]) {
-  if (scope !== 'all' && scope.length === 0) return [];
-  return tx.query<KioskRow>(
+export async function listKiosks(tx: TenantTx, scope: 'all' | string[], opts: PageOptions) {
+  const after = decodeCursor(opts.cursor, ['uuid']);
+  if (scope !== 'all' && scope.length === 0) return { items: [], next_cursor: null };
+  const rows = await tx.query<KioskRow>(
     `SELECT id, location_id, name, created_at, revoked_at FROM kiosks
-      WHERE tenant_id = $1 AND ($2::uuid[] IS NULL OR location_id = ANY($2::uuid[])) ORDER BY id LIMIT 500`,
-    [tx.tenantId, scope === 'all' ? null : scope],
+      WHERE tenant_id = $1 AND ($2::uuid[] IS NULL OR location_id = ANY($2::uuid[])) AND ($3::uuid IS NULL OR id > $3::uuid)
+      ORDER BY id LIMIT $4`,
+    [tx.tenantId, scope === 'all' ? null : scope, after ? after[0] : null, opts.limit + 1],
   );
+  return toPage(rows, opts.limit, (r) => [r.id]);
 }
 
 export async function revokeKiosk(tx: TenantTx, sessions: SessionRowCache, id: string, scope: 'all' | string[]) {
@@ -504,8 +541,20 @@ interface InvitationRow {
   created_at: Date;
 }
 
-export async function listInvitations(tx: TenantTx) {
-  return tx.query<InvitationRow>(`SELECT ${INVITATION_COLUMNS} FROM invitations WHERE tenant_id = $1 ORDER BY id DESC LIMIT 200`, [tx.tenantId]);
+/**
+ * Newest first. A location-scoped inviter sees the invitations to their own locations only: business-wide ones
+ * (owner, admin and the like) are not theirs to see, just as they are not theirs to send.
+ */
+export async function listInvitations(tx: TenantTx, scope: 'all' | string[], opts: PageOptions) {
+  const after = decodeCursor(opts.cursor, ['uuid']);
+  if (scope !== 'all' && scope.length === 0) return { items: [], next_cursor: null };
+  const rows = await tx.query<InvitationRow>(
+    `SELECT ${INVITATION_COLUMNS} FROM invitations
+      WHERE tenant_id = $1 AND ($2::uuid[] IS NULL OR location_id = ANY($2::uuid[])) AND ($3::uuid IS NULL OR id < $3::uuid)
+      ORDER BY id DESC LIMIT $4`,
+    [tx.tenantId, scope === 'all' ? null : scope, after ? after[0] : null, opts.limit + 1],
+  );
+  return toPage(rows, opts.limit, (r) => [r.id]);
 }
 
 export async function acceptInvitation(
@@ -586,16 +635,21 @@ export async function confirmPasswordReset(tx: TenantTx, sessions: SessionRowCac
 
 // ------------------------------------------------------------------ people
 
-export async function listUsers(tx: TenantTx, scope: 'all' | string[]) {
-  return tx.query<{ id: string; email: string; name: string; status: string; roles: RoleAssignment[] }>(
+/** By name; the id breaks ties between namesakes, so a page never skips or repeats one of them. */
+export async function listUsers(tx: TenantTx, scope: 'all' | string[], opts: PageOptions) {
+  const after = decodeCursor(opts.cursor, ['text', 'uuid']);
+  if (scope !== 'all' && scope.length === 0) return { items: [], next_cursor: null };
+  const rows = await tx.query<{ id: string; email: string; name: string; status: string; roles: RoleAssignment[] }>(
     `SELECT u.id, u.email, u.name, u.status,
             coalesce(json_agg(json_build_object('role', r.role, 'location_id', r.location_id) ORDER BY r.role) FILTER (WHERE r.id IS NOT NULL), '[]') AS roles
        FROM users u LEFT JOIN role_assignments r ON r.tenant_id = u.tenant_id AND r.user_id = u.id
       WHERE u.tenant_id = $1
         AND ($2::uuid[] IS NULL OR EXISTS (SELECT 1 FROM role_assignments x WHERE x.tenant_id = u.tenant_id AND x.user_id = u.id AND x.location_id = ANY($2::uuid[])))
-      GROUP BY u.tenant_id, u.id ORDER BY u.name LIMIT 500`,
-    [tx.tenantId, scope === 'all' ? null : scope],
+        AND ($3::text IS NULL OR (u.name, u.id) > ($3::text, $4::uuid))
+      GROUP BY u.tenant_id, u.id ORDER BY u.name, u.id LIMIT $5`,
+    [tx.tenantId, scope === 'all' ? null : scope, after ? after[0] : null, after ? after[1] : null, opts.limit + 1],
   );
+  return toPage(rows, opts.limit, (r) => [r.name, r.id]);
 }
 
 /** Creates a person with roles directly: used by seeding and tenant set-up, not exposed as a route. */

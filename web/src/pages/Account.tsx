@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, ApiError } from '../lib/api';
+import { api, ApiError, getAll } from '../lib/api';
 import { useSession, useSessionChanged, type Session } from '../lib/session';
 import { useFormat } from '../lib/format';
 import { Alert, Badge, Button, Card, EmptyState, Form, PageHeader, QueryView, Table, Td, TextField } from '../ui';
@@ -209,7 +209,7 @@ const kindNames: Record<string, string> = { password: 'Password', pin: 'Kiosk PI
 
 function SessionsCard({ className }: { className?: string }) {
   const fmt = useFormat();
-  const sessions = useQuery({ queryKey: ['account', 'sessions'], queryFn: () => api.get<{ items: SignedInSession[] }>('/auth/sessions') });
+  const sessions = useQuery({ queryKey: ['account', 'sessions'], queryFn: async () => ({ items: await getAll<SignedInSession>('/auth/sessions') }) });
   return (
     <Card title="Active sessions" className={className}>
       <QueryView query={sessions} loading="Loading your sessions…">

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, ApiError, pathPrefix, qs } from '../lib/api';
+import { api, ApiError, getAll, pathPrefix, qs } from '../lib/api';
 import { can, useBusiness, useCurrentLocation, useSession, type Location, type Session } from '../lib/session';
 import { useFormat } from '../lib/format';
 import { Alert, Badge, Button, Card, CopyField, EmptyState, errorMessage, Form, Loading, Modal, PageHeader, QueryView, SelectField, Table, Td, TextField } from '../ui';
@@ -47,7 +47,7 @@ function useAllLocations() {
 export function KiosksPage() {
   const session = useSession().data as Session;
   const locations = useAllLocations().data ?? [];
-  const kiosks = useQuery({ queryKey: ['kiosks'], queryFn: () => api.get<{ items: Kiosk[] }>('/kiosks') });
+  const kiosks = useQuery({ queryKey: ['kiosks'], queryFn: async () => ({ items: await getAll<Kiosk>('/kiosks') }) });
   const [registered, setRegistered] = useState<Registered | null>(null);
 
   if (!can(session, PERMISSION)) {

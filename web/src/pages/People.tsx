@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, ApiError } from '../lib/api';
+import { api, ApiError, getAll } from '../lib/api';
 import { can, useCurrentLocation, useSession, type Location, type Role, type Session } from '../lib/session';
 import { useFormat } from '../lib/format';
 import { INVITABLE_BY, LOCATION_SCOPED, ROLES, roleNames } from '../lib/roles';
@@ -62,7 +62,7 @@ export function PeoplePage() {
 
 function PeopleList() {
   const { locations, loaded } = useCurrentLocation();
-  const people = useQuery({ queryKey: ['users'], queryFn: () => api.get<{ items: Person[] }>('/users') });
+  const people = useQuery({ queryKey: ['users'], queryFn: async () => ({ items: await getAll<Person>('/users') }) });
   return (
     <Card title="People">
       <QueryView query={people} loading="Loading the people…">
@@ -185,7 +185,7 @@ function InviteForm({ session }: { session: Session }) {
 function InvitationList() {
   const { locations, loaded } = useCurrentLocation();
   const fmt = useFormat();
-  const invitations = useQuery({ queryKey: ['invitations'], queryFn: () => api.get<{ items: Invitation[] }>('/invitations') });
+  const invitations = useQuery({ queryKey: ['invitations'], queryFn: async () => ({ items: await getAll<Invitation>('/invitations') }) });
   // "Expired" as of when the list was fetched: rendering stays pure, and a refetch brings it up to date.
   const asOf = invitations.dataUpdatedAt;
   return (

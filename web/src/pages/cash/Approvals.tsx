@@ -1,7 +1,7 @@
 import { useId, useMemo, useState, type ReactNode, type TextareaHTMLAttributes } from 'react';
 import { Link, NavLink, useParams, useSearchParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, ApiError, qs } from '../../lib/api';
+import { api, ApiError, getAll, qs } from '../../lib/api';
 import { can, useCurrentLocation, useSession, type Location, type Session } from '../../lib/session';
 import { useFormat } from '../../lib/format';
 import { Alert, Badge, Button, Card, EmptyState, ErrorState, Form, Loading, PageHeader, QueryView, SelectField, Table, Td, TextField, cx } from '../../ui';
@@ -258,7 +258,7 @@ function History({ session }: { session: Session }) {
   const seesEveryone = can(session, 'cash.reconciliation.all.read');
   const people = useQuery({
     queryKey: ['users', 'list'],
-    queryFn: () => api.get<{ items: Person[] }>('/users'),
+    queryFn: async () => ({ items: await getAll<Person>('/users') }),
     enabled: seesEveryone && can(session, 'identity.user.read'),
     staleTime: 60_000,
   });
