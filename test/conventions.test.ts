@@ -101,7 +101,7 @@ describe('errors are problems', () => {
     expectProblem(await owner.post('/api/v1/locations', { name: 'Nope', time_zone: 'UTC' }, { 'x-csrf-token': 'forged' }), 403, 'csrf_failed');
     expectProblem(await owner.get('/api/v1/locations/01938f5e-0000-7000-8000-000000000000'), 404, 'not_found');
     expectProblem(await t.app.inject({ url: '/api/v1/nothing-here' }), 404, 'route_not_found');
-    expectProblem(await t.app.inject({ url: '/api/v1/auth/session', headers: { host: 'nobody.localhost' } }), 401, 'unauthenticated');
+    expectProblem(await t.app.inject({ url: '/api/v1/auth/session', headers: { host: 'nobody.localhost' } }), 404, 'tenant_not_found');
     expectProblem(await anon.post('/api/v1/auth/sign-in', { email: 'x@y.test', password: 'p' }, { host: 'nobody.localhost' }), 404, 'tenant_not_found');
     const stale = expectProblem(await owner.patch(`/api/v1/locations/${loc.id}`, { version: 1, name: 'Lost' }), 409, 'stale_version');
     expect(stale.errors).toEqual([{ field: 'body.version', code: 'stale_version', message: expect.any(String) }]);

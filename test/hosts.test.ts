@@ -212,9 +212,13 @@ describe('a credential belongs to one business', () => {
     const q = (await t.as(quay, 'admin')).onHost('localhost');
     expect(await tenantOf(h)).toBe(harbour.id);
     expect(await tenantOf(q)).toBe(quay.id);
-    const r = await h.get(`/api/v1/auth/session?tenant_id=${quay.id}&tenant=${quay.slug}`, { 'x-tenant-id': quay.id, 'x-tenant': quay.slug });
+    const r = await h.get('/api/v1/auth/session', { 'x-tenant-id': quay.id, 'x-tenant': quay.slug });
     expect(r.statusCode).toBe(200);
     expect(r.json().tenant.id).toBe(harbour.id);
+    // A query string naming a business is not ignored but refused, as every undeclared input is.
+    const q2 = await h.get(`/api/v1/auth/session?tenant_id=${quay.id}&tenant=${quay.slug}`);
+    expect(q2.statusCode).toBe(400);
+    expect(q2.json().errors.map((e: { field: string }) => e.field)).toEqual([expect.stringMatching(/^querystring\./)]);
   });
 
   it('a session token relabelled with another business’s id finds nothing', async () => {

@@ -6,7 +6,7 @@ import type { Principal, PlatformPrincipal } from './access.ts';
 import { writeAudit, writePlatformAudit, type AuditEntry, type RequestMeta } from './audit.ts';
 import type { Actor, Database, PlatformTx, TenantTx } from './db/tx.ts';
 import { entitlementErrors, hasFeature, type Entitlements, type LimitCounters } from './entitlements.ts';
-import { errors, type AppError } from './errors.ts';
+import { AppError, errors } from './errors.ts';
 
 /**
  * How a route is reached:
@@ -114,7 +114,10 @@ interface BaseSpec<P extends ZodType | undefined, Q extends ZodType | undefined,
   example?: B extends ZodType ? z.input<B> : never;
   /** The resource type the `:id` in the path names, so the sweep can create one. */
   resource?: string;
-  rateLimit?: RateLimitSpec;
+  /** Several limits all apply (sign-in: per address and email, and per address alone); the first sets the headers. */
+  rateLimit?: RateLimitSpec | readonly RateLimitSpec[];
+  /** The body is a file's bytes, not JSON: the handler checks it (a route that declares no body otherwise takes none). */
+  bodyIsFile?: true;
   /**
    * The plan feature the route belongs to (usually set for a whole module by `inFeature`). A tenant without it
    * gets 403 `feature_disabled`.
@@ -368,23 +371,35 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: R
       response: { [spec.status ?? 200]: spec.status === 204 ? z.null().describe('No content') : spec.response },
     };
     if (spec.params) schema.params = spec.params;
-    if (spec.query) schema.querystring = spec.query;
+    // Inputs are strict everywhere: a route that declares no query or body still refuses one it was sent (a
+    // `tenant_id`, a `role`), instead of silently ignoring it.
+    schema.querystring = spec.query ?? NO_QUERY;
     if (spec.body) schema.body = spec.body;
+    else if (spec.method !== 'GET' && !spec.bodyIsFile) schema.body = NO_BODY;
 
+    const limits: readonly RateLimitSpec[] = spec.rateLimit === undefined ? [] : 'by' in spec.rateLimit ? [spec.rateLimit] : spec.rateLimit;
+    const [first, ...more] = limits;
     const options: RouteOptions = {
       method: spec.method,
       url: spec.url,
       schema,
       config: {
         brigade: spec,
-        ...(spec.rateLimit ? { rateLimit: rateLimitOptions(spec.rateLimit) } : {}),
+        ...(first ? { rateLimit: rateLimitOptions(first) } : {}),
       },
+      // The plugin runs one limit per request; further ones are its limiters, called here, on the same store.
+      ...(more.length ? { preHandler: more.map((rl) => extraRateLimit(app, rl)) } : {}),
       onRequest,
       handler,
     };
     app.withTypeProvider<ZodTypeProvider>().route(options);
   }
 }
+
+/** What a route without query parameters accepts: none. */
+const NO_QUERY = z.object({}).strict();
+/** What an unsafe route without a body accepts: nothing (Fastify reads that as null), or an empty JSON object. */
+const NO_BODY = z.object({}).strict().nullish();
 
 function rateLimitOptions(rl: RateLimitSpec) {
   return {
@@ -400,6 +415,19 @@ function rateLimitOptions(rl: RateLimitSpec) {
       }
       return `${path}|${tenant}|${req.ip}`;
     },
+  };
+}
+
+function extraRateLimit(app: FastifyInstance, rl: RateLimitSpec) {
+  // allowList: the global limiter's (routes the plan does not count) must not switch a route's own limit off.
+  const check = app.createRateLimit({ ...rateLimitOptions(rl), allowList: () => false });
+  return async (req: FastifyRequest) => {
+    const r = await check(req);
+    if (!r.isAllowed && r.isExceeded) {
+      throw new AppError(429, 'rate_limited', `Too many attempts. Try again in ${r.ttlInSeconds} seconds.`, [], { retry_after_seconds: r.ttlInSeconds }, {
+        'retry-after': String(r.ttlInSeconds),
+      });
+    }
   };
 }
 

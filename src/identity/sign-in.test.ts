@@ -5,6 +5,7 @@ import type * as Argon2 from '@node-rs/argon2';
 import { Client, PASSWORD, testApp, type TestApp } from '../../test/harness.ts';
 import type { SeededTenant } from '../platform/demo.ts';
 import { createUser } from './service.ts';
+import { SIGN_IN_PER_ADDRESS } from './routes.ts';
 import { hashSecret } from './secrets.ts';
 
 // The real argon2, watched: the unknown-email test checks that a verification runs even when nobody matches.
@@ -495,6 +496,31 @@ describe('sign-in rate limit', () => {
     // and the password reset has a counter of its own.
     expect((await signIn(diner, `manager@${diner.slug}.brigade.test`)).res.statusCode).toBe(200);
     expect((await client.post('/api/v1/auth/password-reset', { email })).statusCode).toBe(202);
+  });
+});
+
+describe('sign-in limit per address', () => {
+  it(`one address gets ${SIGN_IN_PER_ADDRESS} sign-ins in fifteen minutes whatever the emails, then 429; another address is not held up`, async () => {
+    const diner = await t.tenant();
+    const here = t.anonymous(diner);
+    for (let i = 1; i <= SIGN_IN_PER_ADDRESS; i++) {
+      const r = await here.post('/api/v1/auth/sign-in', { email: `cook${i}@${diner.slug}.brigade.test`, password: 'summer2024!' });
+      expect(r.statusCode, `try ${i}`).toBe(401);
+    }
+    const blocked = await here.post('/api/v1/auth/sign-in', { email: `owner@${diner.slug}.brigade.test`, password: PASSWORD });
+    expect(blocked.statusCode).toBe(429);
+    expect(blocked.json()).toMatchObject({ code: 'rate_limited', retry_after_seconds: expect.any(Number) });
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    expect(blocked.cookies).toEqual([]);
+
+    const r = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/sign-in',
+      remoteAddress: '203.0.113.7',
+      headers: { host: `${diner.slug}.localhost`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ email: `owner@${diner.slug}.brigade.test`, password: PASSWORD }),
+    });
+    expect(r.statusCode, r.body).toBe(200);
   });
 });
 

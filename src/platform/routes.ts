@@ -616,6 +616,7 @@ export function platformRoutes(deps: PlatformRouteDeps): RouteSpec[] {
       access: 'tenant',
       permission: 'tenant.settings.update',
       feature: 'custom_branding',
+      bodyIsFile: true,
       response: settings.settings,
       handler: async ({ tx, tenant, req, audit }) => {
         if (!Buffer.isBuffer(req.body)) {
@@ -710,6 +711,8 @@ export function platformRoutes(deps: PlatformRouteDeps): RouteSpec[] {
       summary: 'The business’s logo, for its sign-in and guest pages',
       tags: ['business'],
       access: 'public',
+      // The file's id, so that a new logo has a new address (see the cache header below).
+      query: z.object({ v: z.string().max(100).optional() }).strict(),
       response: z.any(),
       handler: async ({ tx, req, reply }) => {
         const f = await settings.logo(tx);
