@@ -406,6 +406,9 @@ function rateLimitOptions(rl: RateLimitSpec) {
     max: rl.max,
     timeWindow: rl.timeWindow,
     hook: 'preHandler' as const,
+    // A route's own limit is never lifted: the global limiter's allow list (requests a plan does not count, such as
+    // a business whose plan has no request limit) would otherwise switch off the PIN or password limit with it.
+    allowList: () => false,
     keyGenerator: (req: FastifyRequest) => {
       const tenant = req.hostTenant?.id ?? '-';
       const path = req.routeOptions.url ?? req.url;
@@ -419,8 +422,7 @@ function rateLimitOptions(rl: RateLimitSpec) {
 }
 
 function extraRateLimit(app: FastifyInstance, rl: RateLimitSpec) {
-  // allowList: the global limiter's (routes the plan does not count) must not switch a route's own limit off.
-  const check = app.createRateLimit({ ...rateLimitOptions(rl), allowList: () => false });
+  const check = app.createRateLimit(rateLimitOptions(rl));
   return async (req: FastifyRequest) => {
     const r = await check(req);
     if (!r.isAllowed && r.isExceeded) {

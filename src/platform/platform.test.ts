@@ -343,6 +343,17 @@ describe('plans, limits and feature flags', () => {
     expect((await owner.get('/api/v1/locations')).statusCode).toBe(200);
   });
 
+  it('a plan without a request limit keeps the routes’ own limits: ten wrong current passwords, then 429', async () => {
+    const roomy = await t.tenant();
+    await overrides(roomy.id, { limits: { requests_per_15_minutes: null } });
+    const o = await t.as(roomy, 'owner');
+    expect((await o.get('/api/v1/locations')).headers['ratelimit-limit']).toBeUndefined();
+    const tries = [];
+    for (let i = 0; i < 11; i++) tries.push((await o.post('/api/v1/auth/password', { current_password: 'not it at all', new_password: 'a brand new passphrase 2026' })).statusCode);
+    expect(tries.slice(0, 10).every((s) => s !== 429)).toBe(true);
+    expect(tries[10]).toBe(429);
+  });
+
   it('the owner sees the plan, its limits and the usage against them; others may not', async () => {
     const shop = await t.tenant();
     const o = await t.as(shop, 'owner');
