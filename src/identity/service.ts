@@ -252,16 +252,12 @@ export async function signIn(
  * limit means this guess locked it, more means it was locked already.
  */
 async function unknownEmailFailure(tx: TenantTx, email: string): Promise<SignInOutcome> {
-  const [c] = await tx.query<{ hits: number; locked_for: number | null }>(
-    `INSERT INTO rate_limit_counters AS c (key, hits, reset_at) VALUES ($1, 1, 'infinity')
-     ON CONFLICT (key) DO UPDATE SET
-       hits = CASE WHEN c.hits >= $2 AND c.reset_at <= now() THEN 1 ELSE c.hits + 1 END,
-       reset_at = CASE WHEN c.hits >= $2 AND c.reset_at > now() THEN c.reset_at
-                       WHEN c.hits + 1 = $2 THEN now() + make_interval(mins => $3)
-                       ELSE 'infinity' END
-     RETURNING hits, CASE WHEN hits >= $2 THEN ceil(extract(epoch FROM reset_at - now()))::int END AS locked_for`,
-    [`identity.sign_in_failures:${tx.tenantId}:${email}`, SIGN_IN_MAX_FAILURES, SIGN_IN_LOCK_MINUTES],
-  );
+  // Counted by the owner's function under the bound business (migration 020): the runtime role cannot read the table.
+  const [c] = await tx.query<{ hits: number; locked_for: number | null }>(`SELECT hits, locked_for FROM brigade_unknown_email_failure($1, $2, $3)`, [
+    email,
+    SIGN_IN_MAX_FAILURES,
+    SIGN_IN_LOCK_MINUTES,
+  ]);
   if (c!.locked_for === null) return { ok: false, userId: null };
   return { ok: false, userId: null, locked: { retryAfterSeconds: c!.locked_for, justLocked: c!.hits === SIGN_IN_MAX_FAILURES } };
 }

@@ -15,11 +15,8 @@ interface LocalCount {
   syncing: boolean;
 }
 
-const UPSERT = `INSERT INTO rate_limit_counters AS c (key, hits, reset_at) VALUES ($1, $3, clock_timestamp() + make_interval(secs => $2::float8 / 1000))
-   ON CONFLICT (key) DO UPDATE SET
-     hits = CASE WHEN c.reset_at <= clock_timestamp() THEN $3 ELSE c.hits + $3 END,
-     reset_at = CASE WHEN c.reset_at <= clock_timestamp() THEN excluded.reset_at ELSE c.reset_at END
-   RETURNING hits, greatest(0, ceil(extract(epoch FROM reset_at - clock_timestamp()) * 1000))::int AS ttl`;
+// The runtime role counts through the owner's function; it cannot read the table (migration 020).
+const UPSERT = `SELECT hits, ttl FROM brigade_count_hit($1, $2::float8, $3::int)`;
 
 /**
  * A @fastify/rate-limit store on PostgreSQL, so every instance counts the same requests when Redis is not
