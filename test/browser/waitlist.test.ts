@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { describe, expect, it } from 'vitest';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Page } from 'playwright-core';
 import { useBrowserApp } from './harness.ts';
 import type { SeededTenant } from '../../src/platform/demo.ts';
@@ -105,20 +106,35 @@ describe('the waitlist board, queues and analytics', () => {
     const t = await b.t.tenant();
     const q = await openQueue(t);
     const staff = await b.t.as(t, 'staff');
-    const page = await b.page({ viewport: 'tablet' });
-    // The page's sockets, and a switch that sends new ones to a closed port, as when the Wi-Fi drops.
-    await page.addInitScript(() => {
+    // The page's own policy allows sockets to its own address only; the stand-in for a dead network is elsewhere.
+    const page = await b.page({ viewport: 'tablet', bypassCSP: true });
+    // Where a socket goes while the Wi-Fi is down: a port that takes the connection and never answers, so an attempt
+    // made then is still pending when the network comes back (a refused port fails at once and hides that case).
+    const held = new Set<Socket>();
+    const nowhere = createServer((socket) => {
+      held.add(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => nowhere.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => {
+      for (const socket of held) socket.destroy();
+      return new Promise<void>((resolve) => nowhere.close(() => resolve()));
+    });
+    const deadEnd = `ws://127.0.0.1:${(nowhere.address() as AddressInfo).port}/`;
+    const triedWhileDown = new Promise<void>((resolve) => nowhere.once('connection', () => resolve()));
+    // The page's sockets, and a switch that sends new ones nowhere, as when the Wi-Fi drops.
+    await page.addInitScript((offlineUrl: string) => {
       const Native = window.WebSocket;
       const w = window as unknown as { sockets: WebSocket[]; offline: boolean };
       w.sockets = [];
       w.offline = false;
       window.WebSocket = class extends Native {
         constructor(url: string | URL, protocols?: string | string[]) {
-          super(w.offline ? 'ws://127.0.0.1:9/' : url, protocols);
+          super(w.offline ? offlineUrl : url, protocols);
           w.sockets.push(this);
         }
       };
-    });
+    }, deadEnd);
     await b.signIn(page, t, 'staff');
     await page.goto(b.url(t, '/waitlist'));
     await page.getByLabel('Queue').selectOption({ label: q.name });
@@ -137,6 +153,8 @@ describe('the waitlist board, queues and analytics', () => {
     const called = (await staff.post(`/api/v1/waitlist/queues/${q.id}/entries`, { name: 'Called Cleo', party_size: 3 })).json().entry.id;
     expect((await staff.post(`/api/v1/waitlist/entries/${called}/call`)).statusCode).toBe(200);
     expect(await row(page, 'Missed Max').count()).toBe(0);
+    // The board has tried again in the meantime, and that attempt hangs, as on a dead Wi-Fi.
+    await triedWhileDown;
 
     // Back online: it resubscribes from the last event it saw, and the server replays the three it missed.
     // The browser says so with an 'online' event, as when the Wi-Fi comes back: the board reconnects at once

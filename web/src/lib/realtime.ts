@@ -136,7 +136,16 @@ class Connection {
 
   /** Back online or back in front of someone: try at once instead of waiting out the backoff. */
   private wake = () => {
-    if (document.visibilityState === 'hidden' || this.ws || this.subs.size === 0) return;
+    if (document.visibilityState === 'hidden' || this.subs.size === 0) return;
+    if (this.ws) {
+      if (this.ws.readyState === WebSocket.OPEN) return;
+      // An attempt made while the network was down may still be pending (on a slow tablet, for seconds): left alone,
+      // it fails after the network is back and backs off, up to half a minute. Drop it and try afresh.
+      const pending = this.ws;
+      this.ws = null;
+      pending.onopen = pending.onmessage = pending.onclose = null;
+      pending.close();
+    }
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.attempts = 0;
