@@ -46,6 +46,7 @@ import { StarterData } from './core/starter.ts';
 import { LOGO_MAX_BYTES, storageUsed } from './platform/settings.ts';
 import { UsageMeter } from './core/meter.ts';
 import { principalFromSupport, SUPPORT_TOKEN_PREFIX } from './identity/support.ts';
+import { API_KEY_PREFIX, principalFromApiKey } from './identity/api-keys.ts';
 import { contributeWaitlistStarter } from './waitlist/starter.ts';
 import { contributeCashStarter } from './cash/starter.ts';
 import { TenantDirectory } from './platform/tenants.ts';
@@ -384,6 +385,7 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
     const b = bearer(req);
     if (b?.startsWith(identity.TOKEN_PREFIX.kiosk)) return identity.principalFromKiosk(db, b);
     if (b?.startsWith(SUPPORT_TOKEN_PREFIX)) return principalFromSupport(db, b);
+    if (b?.startsWith(API_KEY_PREFIX)) return principalFromApiKey(db, b);
     if (b) return identity.principalFromSession(db, sessions, b, false);
     // An operator's support session in this browser speaks for it while it lasts; once it has ended (withdrawn,
     // expired), its leftover cookie must not stand in the way of a person who signs in here with a password.

@@ -41,6 +41,7 @@ async function populate(tenant: SeededTenant) {
     if (r.statusCode !== status) throw new Error(`${what}: ${r.statusCode} ${r.body}`);
   };
   expectStatus(await owner.post('/api/v1/kiosks', { location_id: tenant.locationId, name: 'Bar tablet' }), 201, 'kiosk');
+  expectStatus(await owner.post('/api/v1/api-keys', { name: 'POS integration', role: 'auditor' }), 201, 'API key');
   expectStatus(await owner.post('/api/v1/invitations', { email: `new-${tenant.slug}@example.com`, role: 'auditor' }), 201, 'invitation');
   expectStatus(await owner.post('/api/v1/locations', { name: 'Pier', time_zone: 'UTC' }, { 'idempotency-key': 'iso-pier' }), 201, 'location');
   expectStatus(await t.anonymous(tenant).post('/api/v1/auth/password-reset', { email: `staff@${tenant.slug}.brigade.test` }), 202, 'reset');

@@ -16,7 +16,7 @@ export interface AuditEntry {
   locationId?: string | null;
   risk?: Risk;
   /** Who acted, when it is not the transaction's actor (a sign-in acts as the person it signs in). */
-  actor?: { type: 'user' | 'kiosk' | 'platform' | 'system'; id: string | null; label: string };
+  actor?: { type: 'user' | 'kiosk' | 'platform' | 'system' | 'api_key'; id: string | null; label: string };
   /** Changed fields: `{ field: [before, after] }`, or a plain object of what was recorded. */
   changes?: Record<string, unknown> | null;
 }

@@ -219,6 +219,7 @@ function actorOf(principal: Principal | null): Actor {
   if (!principal) return { type: 'anonymous', id: null, label: 'anonymous' };
   if (principal.kind === 'kiosk_device') return { type: 'kiosk', id: principal.kioskId, label: principal.label };
   if (principal.kind === 'support_session') return { type: 'platform', id: null, label: principal.label };
+  if (principal.kind === 'api_key') return { type: 'api_key', id: principal.apiKeyId ?? null, label: principal.label };
   return { type: 'user', id: principal.userId, label: principal.label };
 }
 
@@ -434,7 +435,8 @@ function extraRateLimit(app: FastifyInstance, rl: RateLimitSpec) {
 }
 
 function actorKey(principal: Principal | null): string {
-  return principal ? `${principal.kind}:${principal.userId ?? principal.kioskId}` : 'anonymous';
+  // Each key has its own Idempotency-Keys: two integrations of one business may well pick the same ones.
+  return principal ? `${principal.kind}:${principal.userId ?? principal.kioskId ?? principal.apiKeyId}` : 'anonymous';
 }
 
 /**

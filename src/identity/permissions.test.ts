@@ -31,6 +31,7 @@ org.location.update               x     x      x        .         .      .      
 identity.user.read                x     x      x        x         x      .      x
 identity.invitation.create        x     x      x        .         .      .      .
 identity.kiosk.manage             x     x      x        .         .      .      .
+identity.api_key.manage           x     x      .        .         .      .      .
 audit.read                        x     x      .        x         .      .      x
 tenant.settings.update            x     x      .        .         .      .      .
 cash.register.read                x     x      x        .         x      x      x

@@ -19,6 +19,7 @@ export const PERMISSIONS = {
   'identity.user.read': 'See the people of the business',
   'identity.invitation.create': 'Invite people',
   'identity.kiosk.manage': 'Register and revoke kiosks',
+  'identity.api_key.manage': 'Create and revoke API keys for external systems',
   'audit.read': 'Read the audit trail and verify its chain',
   'cash.register.read': 'See registers, their drawers and the cash rules',
   'cash.drawer.operate': 'Open a drawer, record cash movements, count and submit it',
@@ -81,6 +82,15 @@ export const INVITABLE_BY: Record<TenantRole, readonly TenantRole[]> = {
 /** What a PIN session on a shared kiosk may do, whatever the person's roles allow elsewhere. */
 export const KIOSK_PERMISSIONS: ReadonlySet<Permission> = new Set(['identity.self', 'org.location.read', 'cash.register.read', 'cash.drawer.operate', 'cash.reconciliation.read',
   'waitlist.queue.read', 'waitlist.entry.read', 'waitlist.entry.serve']);
+
+/**
+ * What an API key never holds, whatever its role: a key is an external system acting for the business, not a
+ * person, so it has no account of its own (identity.self), cannot make more keys or invite people (both are
+ * someone's decision, recorded as theirs), and never counts a cash drawer (a drawer is counted by the person
+ * who answers for it).
+ */
+export const PERSON_ONLY: ReadonlySet<Permission> = new Set(['identity.self', 'identity.api_key.manage', 'identity.invitation.create', 'cash.drawer.operate',
+  'tenant.support.grant', 'tenant.billing.manage', 'tenant.delete']);
 
 /** A registered kiosk device itself (before anyone signs in on it) may only show the PIN pad. */
 export const DEVICE_PERMISSIONS = ['identity.kiosk.device'] as const;

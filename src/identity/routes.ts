@@ -9,6 +9,7 @@ import * as s from './schemas.ts';
 import { PLATFORM_ROLE_PERMISSIONS, TENANT_ROLES } from './permissions.ts';
 import * as service from './service.ts';
 import * as support from './support.ts';
+import { apiKeyRoutes } from './api-keys.ts';
 
 const tags = ['auth'];
 // Sign-in, reset and PIN have their own counters, per client address (and per email where one is given).
@@ -484,6 +485,7 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       response: page(s.user),
       handler: ({ tx, principal, query }) => service.listUsers(tx, principal.scope('identity.user.read'), query),
     }),
+    ...apiKeyRoutes(),
     route({
       method: 'POST',
       url: '/api/v1/platform/auth/sign-in',

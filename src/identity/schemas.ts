@@ -15,7 +15,7 @@ export const csrfToken = z.object({ csrf_token: z.string() });
 export const session = z.object({
   user: z.object({ id: uuid, email: z.string(), name: z.string(), has_pin: z.boolean() }),
   tenant: z.object({ id: uuid, slug: z.string(), name: z.string(), roles_in_use: z.array(z.enum(TENANT_ROLES)) }),
-  kind: z.enum(['session', 'pin_session', 'kiosk_device', 'support_session']),
+  kind: z.enum(['session', 'pin_session', 'kiosk_device', 'support_session', 'api_key']),
   kiosk_id: uuid.nullable(),
   roles: z.array(z.object({ role: z.enum(TENANT_ROLES), location_id: uuid.nullable() })),
   permissions: z.record(z.string(), z.union([z.literal('all'), z.array(uuid)])),

@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { Principal, PlatformPrincipal } from '../core/access.ts';
+import { scopeChecks, type Principal, type PlatformPrincipal } from '../core/access.ts';
 import type { Database, PlatformTx, TenantTx } from '../core/db/tx.ts';
 import { errors } from '../core/errors.ts';
 import { decodeCursor, toPage } from '../core/schemas.ts';
@@ -88,15 +88,7 @@ export function buildPrincipal(tenantId: string, row: SessionRow, viaCookie: boo
     kioskId: row.kiosk_id,
     label: row.email,
     viaCookie,
-    has: (p) => {
-      const s = scope(p);
-      return s === 'all' || s.length > 0;
-    },
-    at: (p, locationId) => {
-      const s = scope(p);
-      return s === 'all' || s.includes(locationId);
-    },
-    scope,
+    ...scopeChecks(scope),
   };
 }
 

@@ -12,6 +12,11 @@ export const sweepFixtures: Record<string, (ctx: { client: Client; tenant: Seede
     if (r.statusCode !== 201) throw new Error(`registering a kiosk failed: ${r.statusCode} ${r.body}`);
     return r.json().kiosk.id;
   },
+  async api_key({ client }) {
+    const r = await client.post('/api/v1/api-keys', { name: `Sweep POS ${randomUUID().slice(0, 8)}`, role: 'auditor' });
+    if (r.statusCode !== 201) throw new Error(`creating an API key failed: ${r.statusCode} ${r.body}`);
+    return r.json().api_key.id;
+  },
   async invitation({ client }) {
     const r = await client.post('/api/v1/invitations', { email: `sweep-${randomUUID().slice(0, 8)}@example.com`, role: 'auditor' });
     if (r.statusCode !== 201) throw new Error(`sending an invitation failed: ${r.statusCode} ${r.body}`);

@@ -239,8 +239,10 @@ export function waitlistRoutes(d: WaitlistRouteDeps): RouteSpec[] {
       response: s.joined,
       handler: async ({ tx, tenant, principal, params, body, audit }) => {
         const biz = bizOf(tenant);
-        const r = await service.join(tx, deps, { ...biz, id: tenant.id }, params.id, body, { source: 'staff', principal });
-        await audit({ action: 'waitlist.entry.joined', resourceType: 'waitlist_entry', resourceId: r.entry.id, locationId: r.entry.location_id, changes: { party_size: body.party_size, position: r.entry.position, source: 'staff' } });
+        // A key is an integration, not a host: its guest is not standing at the stand.
+        const source = principal.kind === 'api_key' ? 'api' : 'staff';
+        const r = await service.join(tx, deps, { ...biz, id: tenant.id }, params.id, body, { source, principal });
+        await audit({ action: 'waitlist.entry.joined', resourceType: 'waitlist_entry', resourceId: r.entry.id, locationId: r.entry.location_id, changes: { party_size: body.party_size, position: r.entry.position, source } });
         return { entry: r.entry, token: r.token, status_url: r.status_url };
       },
     }),

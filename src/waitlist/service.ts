@@ -587,9 +587,9 @@ export async function join(
   if (!q || (by.principal && !by.principal.at('waitlist.entry.serve', q.location_id))) throw errors.notFound('queue');
   const [dupRows = [], recentRows = []] = locked.then.slice(0, phoneChecks.length);
   const channelRows = writable ? locked.then.at(-1) : undefined;
-  // Staff may add a walk-in to a paused or full queue (the guest is standing at the stand); guests may not.
+  // Staff may add a walk-in to a paused or full queue (the guest is standing at the stand); guests and integrations may not.
   const reason = closedReason(q);
-  if (reason && by.source === 'guest') throw new AppError(reason.status, reason.code, reason.message);
+  if (reason && by.source !== 'staff') throw new AppError(reason.status, reason.code, reason.message);
   if (input.party_size < q.party_min || input.party_size > q.party_max) {
     const message = `${q.name} seats parties of ${q.party_min} to ${q.party_max}.`;
     throw new AppError(422, 'party_size_out_of_range', message, [{ field: 'body.party_size', code: 'party_size_out_of_range', message }]);

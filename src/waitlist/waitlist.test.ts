@@ -184,6 +184,31 @@ describe('joining', () => {
     expect((await boardOf(once.id)).entries).toHaveLength(1);
   });
 
+  it('a guest sent by a booking site’s API key meets the refusals a guest meets; only a host’s walk-in is let in', async () => {
+    const owner = await as('owner');
+    const created = await owner.post('/api/v1/api-keys', { name: `Booking site ${randomUUID().slice(0, 6)}`, role: 'staff', location_id: biz.locationId });
+    expectStatus(created, 201);
+    const site = t.anonymous(biz);
+    site.headers.authorization = `Bearer ${created.json().token}`;
+    const viaSite = (queueId: string) => site.post(`/api/v1/waitlist/queues/${queueId}/entries`, { name: 'Booked online', party_size: 2 });
+    const refused = async (queueId: string, code: string) => {
+      const r = await viaSite(queueId);
+      expectStatus(r, 409);
+      expect(r.json().code).toBe(code);
+    };
+
+    await refused((await newQueue({ accepting: false })).id, 'queue_not_accepting');
+    await refused((await newQueue({ hours: [[], [], [], [], [], [], []] })).id, 'queue_closed');
+    const full = await newQueue({ max_capacity: 1 });
+    expectStatus(await viaSite(full.id), 201);
+    await refused(full.id, 'queue_full');
+    // The party at the stand is the host's to seat, full or not.
+    await walkIn(full.id);
+    const capped = await newQueue({ daily_cap: 1 });
+    expectStatus(await viaSite(capped.id), 201);
+    await refused(capped.id, 'daily_cap_reached');
+  });
+
   it('limits joins per phone number and per address', async () => {
     const q = await newQueue();
     const number = phone();

@@ -8,7 +8,7 @@ let cafe: SeededTenant;
 let other: SeededTenant;
 
 const EVERYONE = ['Today', 'Locations', 'My account'];
-const MANAGEMENT = ['People', 'Kiosks', 'Audit log'];
+const MANAGEMENT = ['People', 'Kiosks', 'API keys', 'Audit log'];
 
 beforeAll(async () => {
   [cafe, other] = await Promise.all([b.t.tenant(), b.t.tenant()]);

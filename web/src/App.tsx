@@ -13,6 +13,7 @@ import { AccountPage } from './pages/Account';
 import { LocationsPage, LocationFormPage } from './pages/Locations';
 import { PeoplePage } from './pages/People';
 import { KiosksPage } from './pages/Kiosks';
+import { ApiKeysPage } from './pages/ApiKeys';
 import { AuditPage } from './pages/Audit';
 import { UsagePage } from './pages/Usage';
 import { SettingsPage } from './pages/Settings';
@@ -73,6 +74,7 @@ const businessRouter = () =>
           { path: 'locations/:id', element: <LocationFormPage /> },
           { path: 'people', element: <PeoplePage /> },
           { path: 'kiosks', element: <KiosksPage /> },
+          { path: 'api-keys', element: <ApiKeysPage /> },
           { path: 'audit', element: <AuditPage /> },
           { path: 'usage', element: <UsagePage /> },
           { path: 'settings', element: <SettingsPage /> },

@@ -7,7 +7,7 @@ import { ROLES } from './migrate.ts';
 
 /** Who is acting: recorded in the audit trail and available to the database as app.actor_id. */
 export interface Actor {
-  type: 'user' | 'kiosk' | 'guest' | 'platform' | 'system' | 'anonymous';
+  type: 'user' | 'kiosk' | 'guest' | 'platform' | 'system' | 'api_key' | 'anonymous';
   id: string | null;
   label: string;
 }

@@ -16,6 +16,7 @@ export const navigation: NavEntry[] = [
   { to: '/locations', label: 'Locations', permission: 'org.location.read' },
   { to: '/people', label: 'People', permission: 'identity.user.read' },
   { to: '/kiosks', label: 'Kiosks', permission: 'identity.kiosk.manage' },
+  { to: '/api-keys', label: 'API keys', permission: 'identity.api_key.manage' },
   { to: '/audit', label: 'Audit log', permission: 'audit.read' },
   { to: '/settings', label: 'Settings', permission: 'tenant.settings.update' },
   { to: '/support-access', label: 'Support access', permission: 'tenant.support.grant' },
