@@ -26,7 +26,7 @@ import { pgDriver, pgliteDriver, type Driver } from './core/db/driver.ts';
 import { migrate, pendingMigrations, ROLES } from './core/db/migrate.ts';
 import { pgRateLimitStore } from './core/db/rate-limit-store.ts';
 import { createDatabase, type Database } from './core/db/tx.ts';
-import { AppError, pgErrorCode, problem, type FieldError } from './core/errors.ts';
+import { AppError, errors, pgErrorCode, problem, type FieldError } from './core/errors.ts';
 import { inFeature, registerRoutes, route, type RouteSpec } from './core/http.ts';
 import { LimitCounters } from './core/entitlements.ts';
 import { defineOrgLimits } from './org/limits.ts';
@@ -276,10 +276,7 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
       return access === 'public' ? `ip:${tenant}:${req.ip}` : `tenant:${tenant}`;
     },
     ...(redis ? { redis, nameSpace: 'brigade-rl:' } : { store: pgRateLimitStore(driver) as never }),
-    errorResponseBuilder: (_req, ctx) =>
-      new AppError(429, 'rate_limited', `Too many attempts. Try again in ${Math.ceil(ctx.ttl / 1000)} seconds.`, [], {
-        retry_after_seconds: Math.ceil(ctx.ttl / 1000),
-      }),
+    errorResponseBuilder: (_req, ctx) => errors.rateLimited(Math.ceil(ctx.ttl / 1000)),
   });
   await app.register(swagger, {
     openapi: {

@@ -42,6 +42,10 @@ export const errors = {
     new AppError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for a different request.', [
       { field: 'header.idempotency-key', code: 'idempotency_key_reused', message: 'used for a different request' },
     ]),
+  rateLimited: (retryAfterSeconds: number) =>
+    new AppError(429, 'rate_limited', `Too many attempts. Try again in ${retryAfterSeconds} seconds.`, [], { retry_after_seconds: retryAfterSeconds }, {
+      'retry-after': String(retryAfterSeconds),
+    }),
   locked: (code: string, message: string, retryAfterSeconds: number) =>
     new AppError(423, code, message, [], { retry_after_seconds: retryAfterSeconds }, { 'retry-after': String(retryAfterSeconds) }),
   tenantSuspended: (supportEmail?: string | null) =>

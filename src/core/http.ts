@@ -6,7 +6,7 @@ import type { Principal, PlatformPrincipal } from './access.ts';
 import { writeAudit, writePlatformAudit, type AuditEntry, type RequestMeta } from './audit.ts';
 import type { Actor, Database, PlatformTx, TenantTx } from './db/tx.ts';
 import { entitlementErrors, hasFeature, type Entitlements, type LimitCounters } from './entitlements.ts';
-import { AppError, errors } from './errors.ts';
+import { errors, type AppError } from './errors.ts';
 
 /**
  * How a route is reached:
@@ -427,9 +427,7 @@ function extraRateLimit(app: FastifyInstance, rl: RateLimitSpec) {
   return async (req: FastifyRequest) => {
     const r = await check(req);
     if (!r.isAllowed && r.isExceeded) {
-      throw new AppError(429, 'rate_limited', `Too many attempts. Try again in ${r.ttlInSeconds} seconds.`, [], { retry_after_seconds: r.ttlInSeconds }, {
-        'retry-after': String(r.ttlInSeconds),
-      });
+      throw errors.rateLimited(r.ttlInSeconds);
     }
   };
 }
