@@ -43,6 +43,7 @@ import { Mailer } from './integrations/mail.ts';
 import { routes as orgRoutes } from './org/routes.ts';
 import { platformRoutes, signUpRoutes } from './platform/routes.ts';
 import { StarterData } from './core/starter.ts';
+import { purgeIdempotencyKeys } from './core/idempotency.ts';
 import { LOGO_MAX_BYTES, storageUsed } from './platform/settings.ts';
 import { UsageMeter } from './core/meter.ts';
 import { principalFromSupport, SUPPORT_TOKEN_PREFIX } from './identity/support.ts';
@@ -198,6 +199,7 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
   const cookies = new SessionCookies(secure);
   const log = app.log;
   const jobs = new Jobs(db, log);
+  jobs.every('idempotency-purge', 3_600, (tx) => purgeIdempotencyKeys(tx));
   const mailer = new Mailer(jobs, log, config.SMTP_URL, config.MAIL_FROM);
   const realtime = new Realtime(db, log);
   const guestMessages = new GuestMessages(jobs, { mailer, ...textProvidersFromConfig(config) }, log);

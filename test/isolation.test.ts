@@ -16,7 +16,7 @@ import { tenantTablesOf, testApp, type TestApp } from './harness.ts';
 
 /** Tables without tenant_id. A new one must be added here on purpose, so a tenant table cannot forget its tenant_id. */
 const PLATFORM_TABLES = [
-  'plans', 'platform_audit_log', 'platform_recovery_codes', 'platform_sessions', 'platform_settings', 'platform_sign_in_challenges', 'platform_totp', 'platform_users',
+  'plans', 'platform_audit_log', 'platform_idempotency_keys', 'platform_recovery_codes', 'platform_sessions', 'platform_settings', 'platform_sign_in_challenges', 'platform_totp', 'platform_users',
   'rate_limit_counters', 'schema_migrations', 'sign_ups', 'tenant_status_changes', 'tenants',
 ];
 

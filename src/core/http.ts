@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { createHash } from 'node:crypto';
 import { z, type ZodType } from 'zod';
 import type { Principal, PlatformPrincipal } from './access.ts';
 import { writeAudit, writePlatformAudit, type AuditEntry, type RequestMeta } from './audit.ts';
 import type { Actor, Database, PlatformTx, TenantTx } from './db/tx.ts';
 import { entitlementErrors, hasFeature, type Entitlements, type LimitCounters } from './entitlements.ts';
 import { errors, type AppError } from './errors.ts';
+import { idempotent } from './idempotency.ts';
 
 /**
  * How a route is reached:
@@ -296,17 +296,21 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: R
         return finish(
           rethrowFailure(await db.withPlatform(actor, async (tx) => {
             let audits = 0;
-            const result = await spec.handler({
-              ...base,
-              tx,
-              principal,
-              audit: async (entry: AuditEntry & { targetTenantId?: string | null }) => {
-                audits++;
-                await writePlatformAudit(tx, meta, entry);
-              },
-            } as never);
-            if (!SAFE.has(req.method) && audits === 0 && !spec.noAudit) throw new Error(`${spec.method} ${spec.url} wrote no audit record`);
-            return result;
+            // An operator's retries are theirs; sign-up's, by body alone (its answer names only what was sent).
+            const scope = { tenantId: null, actor: principal ? `platform:${principal.userId}` : 'anonymous' };
+            return idempotent(tx, scope, !SAFE.has(req.method) && !spec.noIdempotency, { req, reply, status, isFailure }, async () => {
+              const result = await spec.handler({
+                ...base,
+                tx,
+                principal,
+                audit: async (entry: AuditEntry & { targetTenantId?: string | null }) => {
+                  audits++;
+                  await writePlatformAudit(tx, meta, entry);
+                },
+              } as never);
+              if (!SAFE.has(req.method) && audits === 0 && !spec.noAudit) throw new Error(`${spec.method} ${spec.url} wrote no audit record`);
+              return result;
+            });
           })),
         );
       }
@@ -335,32 +339,14 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: R
               await writeAudit(tx, meta, entry);
             },
           };
-          const key = req.headers['idempotency-key'];
-          const idem = write && req.method === 'POST' && !spec.noIdempotency && typeof key === 'string' && key.length > 0 ? key : null;
-          if (idem !== null) {
-            if (idem.length > 200) throw errors.badRequest('invalid_idempotency_key', 'Idempotency-Key is at most 200 characters.', 'header.idempotency-key');
-            const replay = await claimIdempotencyKey(tx, principal, idem, req);
-            if (replay) {
-              // The stored answer is already in wire form: send it as it was, not through the encoder again.
-              reply.code(replay.status).header('idempotent-replayed', 'true').serializer(JSON.stringify);
-              return replay.status === 204 ? undefined : replay.response;
+          return idempotent(tx, { tenantId: tx.tenantId, actor: actorKey(principal) }, write && !spec.noIdempotency, { req, reply, status, isFailure }, async () => {
+            for (const limit of typeof spec.consumes === 'string' ? [spec.consumes] : (spec.consumes ?? [])) {
+              await deps.limits.check(tx, limit, tenant.entitlements.limits[limit], { body: req.body, params: req.params });
             }
-          }
-          for (const limit of typeof spec.consumes === 'string' ? [spec.consumes] : (spec.consumes ?? [])) {
-            await deps.limits.check(tx, limit, tenant.entitlements.limits[limit], { body: req.body, params: req.params });
-          }
-          const result = await spec.handler(ctx as never);
-          if (write && audits === 0 && !spec.noAudit) throw new Error(`${spec.method} ${spec.url} wrote no audit record`);
-          if (idem !== null && isFailure(result)) {
-            // A failed attempt is not an answer to replay: the retry must be tried afresh.
-            await tx.query(`DELETE FROM idempotency_keys WHERE tenant_id = $1 AND actor_key = $2 AND key = $3`, [tx.tenantId, actorKey(principal), idem]);
-          } else if (idem !== null) {
-            await tx.query(
-              `UPDATE idempotency_keys SET status_code = $1, response = $2 WHERE tenant_id = $3 AND actor_key = $4 AND key = $5`,
-              [status, result === undefined ? null : JSON.stringify(result), tx.tenantId, actorKey(principal), idem],
-            );
-          }
-          return result;
+            const result = await spec.handler(ctx as never);
+            if (write && audits === 0 && !spec.noAudit) throw new Error(`${spec.method} ${spec.url} wrote no audit record`);
+            return result;
+          });
         })),
       );
     };
@@ -437,30 +423,4 @@ function actorKey(principal: Principal | null): string {
   return principal ? `${principal.kind}:${principal.userId ?? principal.kioskId ?? principal.apiKeyId}` : 'anonymous';
 }
 
-/**
- * Records the key before doing the work. A concurrent retry with the same key blocks on the primary key
- * until the first commits, then replays its answer; so a retried POST never writes twice.
- */
-async function claimIdempotencyKey(
-  tx: TenantTx,
-  principal: Principal | null,
-  key: string,
-  req: FastifyRequest,
-): Promise<{ status: number; response: unknown } | null> {
-  const hash = createHash('sha256')
-    .update(`${req.method} ${req.routeOptions.url} ${JSON.stringify(req.params)} ${JSON.stringify(req.body ?? null)}`)
-    .digest();
-  const inserted = await tx.query(
-    `INSERT INTO idempotency_keys (tenant_id, actor_key, key, request_hash, status_code)
-     VALUES ($1, $2, $3, $4, 0) ON CONFLICT DO NOTHING RETURNING key`,
-    [tx.tenantId, actorKey(principal), key, hash],
-  );
-  if (inserted.length > 0) return null;
-  const [stored] = await tx.query<{ request_hash: Buffer; status_code: number; response: unknown }>(
-    `SELECT request_hash, status_code, response FROM idempotency_keys WHERE tenant_id = $1 AND actor_key = $2 AND key = $3`,
-    [tx.tenantId, actorKey(principal), key],
-  );
-  if (!stored || !Buffer.from(stored.request_hash).equals(hash)) throw errors.idempotencyMismatch();
-  return { status: stored.status_code, response: stored.response };
-}
 

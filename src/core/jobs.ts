@@ -19,6 +19,9 @@ export class Jobs {
   private unlisten: (() => Promise<void>) | null = null;
   private running: Promise<number> | null = null;
   private upkeeps: { what: string; fn: (tx: PlatformTx) => Promise<void> }[] = [];
+  private chores: { what: string; everySeconds: number; fn: (tx: PlatformTx) => Promise<boolean> }[] = [];
+  private choreTimers: NodeJS.Timeout[] = [];
+  private choresRunning = new Set<Promise<void>>();
 
   constructor(
     private db: Database,
@@ -45,6 +48,32 @@ export class Jobs {
    */
   upkeep(what: string, fn: (tx: PlatformTx) => Promise<void>): void {
     this.upkeeps.push({ what, fn });
+  }
+
+  /**
+   * Upkeep that repeats while the runner runs, on the platform path, for what belongs to no one business (answers
+   * kept for Idempotency-Key retries, across every business). Missing a round loses nothing, so it is a timer on each
+   * instance rather than a job row; `fn` answers true while there is more to do, and runs again in a new transaction.
+   */
+  every(what: string, everySeconds: number, fn: (tx: PlatformTx) => Promise<boolean>): void {
+    this.chores.push({ what, everySeconds, fn });
+  }
+
+  /** Runs every chore once, to the end. The runner does at start and then on each chore's timer; tests await it. */
+  async runChores(): Promise<void> {
+    for (const c of this.chores) await this.runChore(c);
+  }
+
+  private runChore(c: (typeof this.chores)[number]): Promise<void> {
+    const run = (async () => {
+      try {
+        while (await this.db.withPlatform({ type: 'system', id: null, label: `jobs:${c.what}` }, c.fn));
+      } catch (err) {
+        this.log.warn({ chore: c.what, err: err instanceof Error ? err.message : String(err) }, 'job chore failed');
+      }
+    })();
+    this.choresRunning.add(run);
+    return run.finally(() => this.choresRunning.delete(run));
   }
 
   async enqueue(tx: TenantTx, kind: string, payload: Record<string, unknown>, delaySeconds = 0): Promise<string> {
@@ -79,11 +108,20 @@ export class Jobs {
       );
     }
     void this.tick();
+    for (const c of this.chores) {
+      void this.runChore(c);
+      const t = setInterval(() => void this.runChore(c), c.everySeconds * 1000);
+      t.unref();
+      this.choreTimers.push(t);
+    }
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    for (const t of this.choreTimers) clearInterval(t);
+    this.choreTimers = [];
+    await Promise.all(this.choresRunning);
     await this.unlisten?.();
     this.unlisten = null;
     await this.running;
