@@ -163,7 +163,10 @@ async function assertRuntimeRole(driver: Driver): Promise<void> {
   }
 }
 
-export async function buildServer(config: Config, opts: { driver?: Driver; startJobs?: boolean } = {}): Promise<FastifyInstance> {
+export async function buildServer(
+  config: Config,
+  opts: { driver?: Driver; startJobs?: boolean; /** Where log lines go instead of stdout (the logging test reads them). */ logStream?: { write(line: string): void } } = {},
+): Promise<FastifyInstance> {
   const driver = opts.driver ?? (await openDatabase(config));
   await assertRuntimeRole(driver);
   const db = createDatabase(driver);
@@ -172,7 +175,11 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
     logger:
       config.LOG_LEVEL === 'silent'
         ? false
-        : { level: config.LOG_LEVEL, redact: ['req.headers.cookie', 'req.headers.authorization', 'req.headers["x-csrf-token"]'] },
+        : {
+            level: config.LOG_LEVEL,
+            redact: ['req.headers.cookie', 'req.headers.authorization', 'req.headers["x-csrf-token"]'],
+            ...(opts.logStream ? { stream: opts.logStream } : {}),
+          },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       // Node's randomUUID draws from a cached entropy pool; a request id needs to be unique, not time-ordered.
@@ -412,7 +419,7 @@ export async function buildServer(config: Config, opts: { driver?: Driver; start
       forgetTenants: () => tenants.forget(),
       domains: { verifyUrlTemplate: config.DOMAIN_VERIFY_URL, baseDomain: config.BASE_DOMAIN },
     }),
-    ...signUpRoutes({ jobs, mailer, starter, log, publicUrl: publicUrl.origin, tenantUrl }),
+    ...signUpRoutes({ jobs, mailer, starter, publicUrl: publicUrl.origin, tenantUrl }),
   ];
   registerRoutes(app, specs, {
     db,

@@ -113,10 +113,10 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function testApp(env: Record<string, string> = {}, opts: { startJobs?: boolean } = {}): Promise<TestApp> {
+export async function testApp(env: Record<string, string> = {}, opts: { startJobs?: boolean; logStream?: { write(line: string): void } } = {}): Promise<TestApp> {
   const db = await testDatabase();
   const config = loadConfig({ LOG_LEVEL: 'silent', NODE_ENV: 'test', PUBLIC_URL: 'http://localhost:3000', ...env } as NodeJS.ProcessEnv);
-  const app = await buildServer(config, { driver: db.driver, startJobs: opts.startJobs ?? false });
+  const app = await buildServer(config, { driver: db.driver, startJobs: opts.startJobs ?? false, ...(opts.logStream ? { logStream: opts.logStream } : {}) });
   await app.ready();
   // A test that edits the database behind the app's back (moving a session's expiry, suspending a tenant) must
   // not be answered from the app's short-lived caches, exactly as after a manual repair in production.

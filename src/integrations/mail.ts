@@ -79,11 +79,12 @@ export class Mailer {
 
   /**
    * Sends now, for a caller that keeps its own log and retries (the waitlist's guest messages run in their own
-   * durable job). Without SMTP the message is only logged and reported as kept.
+   * durable job). Without SMTP the message is only logged and reported as kept, on the caller's log when it
+   * gives one (a request's, which carries its request id).
    */
-  async sendNow(mail: Mail): Promise<'sent' | 'kept'> {
+  async sendNow(mail: Mail, log: FastifyBaseLogger = this.log): Promise<'sent' | 'kept'> {
     if (!this.transport) {
-      this.log.info({ to: mail.to, subject: mail.subject }, 'mail not sent (no SMTP_URL configured)');
+      log.info({ to: mail.to, subject: mail.subject }, 'mail not sent (no SMTP_URL configured)');
       return 'kept';
     }
     await this.transport.sendMail({ from: this.from, to: mail.to, subject: mail.subject, text: mail.body });

@@ -794,8 +794,8 @@ export function signUpRoutes(deps: SignUpDeps): RouteSpec[] {
       example: { business_name: 'Harbour Grill', slug: 'harbour-grill', email: 'owner@harbour.example', template: 'restaurant', time_zone: 'Europe/Dublin' },
       response: z.object({ email: z.string() }),
       rateLimit: { max: 5, timeWindow: 60 * 60_000, by: 'ip' },
-      handler: async ({ tx, body, audit }) => {
-        await startSignUp(tx, deps, body);
+      handler: async ({ tx, body, audit, req }) => {
+        await startSignUp(tx, deps, body, req.log);
         await audit({ action: 'platform.sign_up_started', resourceType: 'sign_up', risk: 'low', changes: { slug: body.slug, email: body.email, template: body.template } });
         return { email: body.email };
       },

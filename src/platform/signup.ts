@@ -22,7 +22,6 @@ export interface SignUpDeps {
   jobs: Jobs;
   mailer: Mailer;
   starter: StarterData;
-  log: FastifyBaseLogger;
   /** The platform's own address (no business yet), for the verification link. */
   publicUrl: string;
   tenantUrl(slug: string): string;
@@ -50,7 +49,8 @@ async function assertSignUpOpen(tx: PlatformTx) {
  * link is used, so an address that is not the signer's own cannot be made the owner of anything. The mail is
  * sent before the request commits: if the mail server refuses it, the request fails and can be retried.
  */
-export async function startSignUp(tx: PlatformTx, deps: SignUpDeps, input: SignUpInput): Promise<void> {
+/** `log` is the request's, so what this writes (the link, when there is no mail server) carries its request id. */
+export async function startSignUp(tx: PlatformTx, deps: SignUpDeps, input: SignUpInput, log: FastifyBaseLogger): Promise<void> {
   await assertSignUpOpen(tx);
   if (!(await slugAvailable(tx, input.slug))) throw errors.conflict('slug_taken', `The address ${input.slug} is taken.`, 'body.slug');
   const token = `bsu_${randomBytes(32).toString('base64url')}`;
@@ -61,17 +61,20 @@ export async function startSignUp(tx: PlatformTx, deps: SignUpDeps, input: SignU
   );
   const link = `${deps.publicUrl}/sign-up/verify#${token}`;
   const outcome = await deps.mailer
-    .sendNow({
-      to: input.email,
-      subject: `Confirm your email to open ${input.business_name} on Brigade`,
-      body: `Welcome to Brigade.\n\nConfirm this address and choose your password to open ${input.business_name} (${deps.tenantUrl(input.slug)}):\n${link}\n\nThe link works for ${LINK_HOURS} hours. If you did not sign up, ignore this mail.`,
-    })
+    .sendNow(
+      {
+        to: input.email,
+        subject: `Confirm your email to open ${input.business_name} on Brigade`,
+        body: `Welcome to Brigade.\n\nConfirm this address and choose your password to open ${input.business_name} (${deps.tenantUrl(input.slug)}):\n${link}\n\nThe link works for ${LINK_HOURS} hours. If you did not sign up, ignore this mail.`,
+      },
+      log,
+    )
     .catch((err: unknown) => {
-      deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'sign-up mail failed');
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'sign-up mail failed');
       throw new AppError(503, 'mail_unavailable', 'The confirmation mail could not be sent just now. Try again in a minute.');
     });
   // Without a mail server (a laptop), the link goes to the log so the person running Brigade can follow it.
-  if (outcome === 'kept') deps.log.info({ to: input.email, link }, 'sign-up confirmation link (no SMTP_URL configured)');
+  if (outcome === 'kept') log.info({ to: input.email, link }, 'sign-up confirmation link (no SMTP_URL configured)');
 }
 
 /**
