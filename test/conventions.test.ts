@@ -175,6 +175,8 @@ describe('API description', () => {
       if (spec.query) {
         expect(op.parameters?.some((p: { in: string }) => p.in === 'query'), `${where} query`).toBe(true);
       }
+      // A client must be able to tell, from the document, which POSTs will not dedupe its retries.
+      if (spec.method === 'POST') expect(String(op.description).includes('Ignores Idempotency-Key'), where).toBe(Boolean(spec.noIdempotency));
     }
   });
 

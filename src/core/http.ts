@@ -354,7 +354,9 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: R
     const schema: Record<string, unknown> = {
       summary: spec.summary,
       tags: spec.tags,
-      description: 'permission' in spec ? `Requires permission \`${spec.permission}\`.` : `Access: ${spec.access}.`,
+      description:
+        ('permission' in spec ? `Requires permission \`${spec.permission}\`.` : `Access: ${spec.access}.`) +
+        (spec.method === 'POST' && spec.noIdempotency ? ` Ignores Idempotency-Key: ${spec.noIdempotency.replace(/\.$/, '')}.` : ''),
       response: { [spec.status ?? 200]: spec.status === 204 ? z.null().describe('No content') : spec.response },
     };
     if (spec.params) schema.params = spec.params;
