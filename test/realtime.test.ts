@@ -231,6 +231,30 @@ describe('the host stand follows a queue', () => {
     expect(m.data.lineup).toEqual([{ id: joined.entry.id, position: 1, estimate_minutes: expect.any(Number) }]);
   });
 
+  it('an integration follows the board with its API key, and is closed when the key is revoked; the hosts are not', async () => {
+    const biz = await business();
+    const queue = await openQueue(biz);
+    const created = await biz.owner.post('/api/v1/api-keys', { name: 'Pager system', role: 'staff', location_id: biz.tenant.locationId });
+    expectStatus(created, 201);
+    const { api_key, token } = created.json();
+    const pager = await Socket.open(port, biz.host, { authorization: `Bearer ${token}` });
+    expect(await pager.subscribe('board', 'waitlist.queue', { queue_id: queue }, await boardSeq(biz, queue))).toMatchObject({ type: 'subscribed' });
+    const stand = await hostStand(biz, queue);
+
+    const name = guestName('Paged');
+    await join(biz, queue, name);
+    expect((await pager.next(isEvent, 'the join')).data.entry).toMatchObject({ name });
+
+    const closed = new Promise<number>((resolve) => pager.ws.once('close', (code: number) => resolve(code)));
+    expectStatus(await biz.owner.delete(`/api/v1/api-keys/${api_key.id}`), 204);
+    expect(await closed).toBe(4401);
+    // The revocation named the key: the host stand on the same board goes on hearing guests.
+    const after = guestName('After');
+    await join(biz, queue, after);
+    expect((await stand.next((m) => isEvent(m) && m.data?.entry?.name === after, 'the join after the revocation')).data.entry).toMatchObject({ name: after });
+    expect(pager.raw.filter((r) => r.includes(after))).toEqual([]);
+  });
+
   it('is closed when its session signs out, so a shared tablet stops showing guests at once', async () => {
     const biz = await business();
     const queue = await openQueue(biz);

@@ -124,13 +124,13 @@ export class Realtime {
 
   async start(): Promise<void> {
     this.unlisten = await this.db.driver.listen(CHANNEL, (payload) => this.announced(payload));
-    // A signed-out session, a removed person or a revoked kiosk must stop hearing the board at once, on every
+    // A signed-out session, a removed person, a revoked kiosk or API key must stop hearing the board at once, on every
     // instance: identity announces each revocation on this channel in the transaction that makes it.
     this.unlistenAuth = await this.db.driver.listen(AUTH_CHANNEL, (payload) => this.revoked(payload));
   }
 
   private revoked(payload: string): void {
-    let r: { tenant?: string; user?: string; session?: string; kiosk?: string };
+    let r: { tenant?: string; user?: string; session?: string; kiosk?: string; api_key?: string };
     try {
       r = JSON.parse(payload) as typeof r;
     } catch {
@@ -139,8 +139,11 @@ export class Realtime {
     for (const socket of this.sockets) {
       const p = socket.principal;
       if (!p || p.tenantId !== r.tenant) continue;
-      const everyone = !r.user && !r.session && !r.kiosk;
-      if (everyone || (r.session && r.session === p.sessionId) || (r.user && r.user === p.userId) || (r.kiosk && r.kiosk === p.kioskId)) {
+      // Naming nobody in particular (a business suspended) ends every socket of the business.
+      const everyone = !r.user && !r.session && !r.kiosk && !r.api_key;
+      const named =
+        (r.session && r.session === p.sessionId) || (r.user && r.user === p.userId) || (r.kiosk && r.kiosk === p.kioskId) || (r.api_key && r.api_key === p.apiKeyId);
+      if (everyone || named) {
         socket.ws.close(4401, 'credential revoked');
         this.closed(socket);
       }

@@ -7,6 +7,7 @@ import { route, type HostTenant, type RouteSpec } from '../core/http.ts';
 import { decodeCursor, idParams, instant, page, pageQuery, text, toPage, uuid } from '../core/schemas.ts';
 import { issueToken, parseToken } from '../core/tokens.ts';
 import { locationExists } from '../org/service.ts';
+import type { SessionRowCache } from './service.ts';
 import { LOCATION_SCOPED, PERSON_ONLY, TENANT_ROLES, scopeOf, type Permission, type TenantRole } from './permissions.ts';
 
 /**
@@ -164,7 +165,7 @@ export async function revokeApiKey(tx: TenantTx, id: string) {
 
 const tags = ['api keys'];
 
-export function apiKeyRoutes(): RouteSpec[] {
+export function apiKeyRoutes(deps: { sessions: Pick<SessionRowCache, 'revoked'> }): RouteSpec[] {
   return [
     route({
       method: 'GET',
@@ -217,6 +218,8 @@ export function apiKeyRoutes(): RouteSpec[] {
       response: z.null(),
       handler: async ({ tx, params, audit }) => {
         const k = await revokeApiKey(tx, params.id);
+        // Requests look the key up afresh; its open sockets (a board followed by an integration) hear this and close.
+        await deps.sessions.revoked(tx, { api_key: k.id });
         await audit({ action: 'identity.api_key_revoked', resourceType: 'api_key', resourceId: k.id, locationId: k.location_id, risk: 'high', changes: { name: k.name } });
         return null;
       },

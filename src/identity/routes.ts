@@ -485,7 +485,7 @@ export function identityRoutes(deps: service.IdentityDeps & { cookies: SessionCo
       response: page(s.user),
       handler: ({ tx, principal, query }) => service.listUsers(tx, principal.scope('identity.user.read'), query),
     }),
-    ...apiKeyRoutes(),
+    ...apiKeyRoutes(deps),
     route({
       method: 'POST',
       url: '/api/v1/platform/auth/sign-in',

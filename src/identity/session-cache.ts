@@ -9,6 +9,8 @@ export interface Revocation {
   user?: string;
   session?: string;
   kiosk?: string;
+  /** An API key revoked: no session is cached for it, but its open sockets must close. */
+  api_key?: string;
 }
 
 interface Entry<T> {
