@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { createHash } from 'node:crypto';
 import { z, type ZodType } from 'zod';
 import type { Principal, PlatformPrincipal } from './access.ts';
 import { writeAudit, writePlatformAudit, type AuditEntry, type RequestMeta } from './audit.ts';
@@ -339,7 +340,7 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: R
               await writeAudit(tx, meta, entry);
             },
           };
-          return idempotent(tx, { tenantId: tx.tenantId, actor: actorKey(principal) }, write && !spec.noIdempotency, { req, reply, status, isFailure }, async () => {
+          return idempotent(tx, { tenantId: tx.tenantId, actor: actorKey(principal, req) }, write && !spec.noIdempotency, { req, reply, status, isFailure }, async () => {
             for (const limit of typeof spec.consumes === 'string' ? [spec.consumes] : (spec.consumes ?? [])) {
               await deps.limits.check(tx, limit, tenant.entitlements.limits[limit], { body: req.body, params: req.params });
             }
@@ -420,9 +421,14 @@ function extraRateLimit(app: FastifyInstance, rl: RateLimitSpec) {
   };
 }
 
-function actorKey(principal: Principal | null): string {
-  // Each key has its own Idempotency-Keys: two integrations of one business may well pick the same ones.
-  return principal ? `${principal.kind}:${principal.userId ?? principal.kioskId ?? principal.apiKeyId}` : 'anonymous';
+/**
+ * Whose Idempotency-Keys a request's are. Each credential has its own: two integrations of one business may well pick
+ * the same keys. Without one, the route's parameters stand in: a guest's routes name the guest's own entry token,
+ * so one guest's key never collides with another's.
+ */
+function actorKey(principal: Principal | null, req: FastifyRequest): string {
+  if (principal) return `${principal.kind}:${principal.userId ?? principal.kioskId ?? principal.apiKeyId}`;
+  return `anonymous:${createHash('sha256').update(JSON.stringify(req.params ?? {})).digest('base64url')}`;
 }
 
 

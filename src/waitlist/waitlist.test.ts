@@ -443,6 +443,25 @@ describe('chat and guest messages', () => {
     expect(seen.json().items[1].author).toMatch(/Staff/);
   });
 
+  it('a guest’s retried message is written once, and another guest choosing the same Idempotency-Key is not refused', async () => {
+    const q = await newQueue();
+    const [a, b] = [(await guestJoin(q.id)).json(), (await guestJoin(q.id)).json()];
+    const guest = t.anonymous(biz);
+    const key = { 'idempotency-key': 'msg-1' };
+    const send = (token: string, body: string) => guest.post(`/api/v1/public/waitlist/entries/${token}/messages`, { body }, key);
+    const first = await send(a.token, 'Running late');
+    const retry = await send(a.token, 'Running late');
+    expectStatus(first, 201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.json().id).toBe(first.json().id);
+    // Guests have no credential but their entry token, which is what their keys are kept under.
+    const other = await send(b.token, 'Is there a high chair?');
+    expectStatus(other, 201);
+    expect(other.headers['idempotent-replayed']).toBeUndefined();
+    const bodies = await t.db.admin(`SELECT body FROM waitlist_messages WHERE tenant_id = $1 AND entry_id = ANY($2::uuid[]) ORDER BY created_at`, [biz.id, [a.entry.id, b.entry.id]]);
+    expect(bodies.map((r) => r.body)).toEqual(['Running late', 'Is there a high chair?']);
+  });
+
   it('joined, getting close, called and no-show go out by email and SMS through a durable job, each logged and counted', async () => {
     const q = await newQueue({ notify_at_position: 1 });
     const first = await guestJoin(q.id, { email: 'first@example.com' });
