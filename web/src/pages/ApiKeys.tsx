@@ -4,7 +4,8 @@ import { api, ApiError, getAll } from '../lib/api';
 import { can, useCurrentLocation, useSession, type Location, type Role, type Session } from '../lib/session';
 import { useFormat } from '../lib/format';
 import { LOCATION_SCOPED, ROLES, roleNames } from '../lib/roles';
-import { Alert, Badge, Button, Card, CopyField, EmptyState, errorMessage, Form, Modal, PageHeader, QueryView, SelectField, Table, Td, TextField } from '../ui';
+import { RevokeDialog } from '../ui/revoke';
+import { Alert, Badge, Button, Card, CopyField, EmptyState, Form, PageHeader, QueryView, SelectField, Table, Td, TextField } from '../ui';
 
 /**
  * API keys let an external system (a POS, payroll, a booking site) call Brigade for the business. An owner or admin
@@ -96,44 +97,10 @@ function KeyList({ keys, locations }: { keys: ApiKey[]; locations: Location[] })
           </tr>
         ))}
       </Table>
-      <RevokeDialog apiKey={revoking} onClose={() => setRevoking(null)} />
+      <RevokeDialog target={revoking} kind="key" path={(id) => `/api-keys/${id}`} listKey="api-keys" onClose={() => setRevoking(null)}>
+        The system using this key is refused from now on. To connect it again, create a new key.
+      </RevokeDialog>
     </>
-  );
-}
-
-function RevokeDialog({ apiKey, onClose }: { apiKey: ApiKey | null; onClose: () => void }) {
-  const client = useQueryClient();
-  const revoke = useMutation({
-    mutationFn: (id: string) => api.delete(`/api-keys/${id}`),
-    onSuccess: async () => {
-      await client.invalidateQueries({ queryKey: ['api-keys'] });
-      onClose();
-    },
-  });
-  const close = () => {
-    if (revoke.isPending) return;
-    revoke.reset();
-    onClose();
-  };
-  return (
-    <Modal
-      open={apiKey !== null}
-      onClose={close}
-      title={`Revoke ${apiKey?.name ?? 'API key'}?`}
-      actions={
-        <>
-          <Button tone="secondary" onClick={close} disabled={revoke.isPending}>
-            Cancel
-          </Button>
-          <Button tone="danger" busy={revoke.isPending} onClick={() => apiKey && revoke.mutate(apiKey.id)}>
-            Revoke key
-          </Button>
-        </>
-      }
-    >
-      <p className="text-stone-700">The system using this key is refused from now on. To connect it again, create a new key.</p>
-      {revoke.isError && <Alert>{errorMessage(revoke.error)}</Alert>}
-    </Modal>
   );
 }
 

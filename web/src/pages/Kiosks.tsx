@@ -3,7 +3,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, getAll, pathPrefix, qs } from '../lib/api';
 import { can, useBusiness, useCurrentLocation, useSession, type Location, type Session } from '../lib/session';
 import { useFormat } from '../lib/format';
-import { Alert, Badge, Button, Card, CopyField, EmptyState, errorMessage, Form, Loading, Modal, PageHeader, QueryView, SelectField, Table, Td, TextField } from '../ui';
+import { RevokeDialog } from '../ui/revoke';
+import { Alert, Badge, Button, Card, CopyField, EmptyState, errorMessage, Form, Loading, PageHeader, QueryView, SelectField, Table, Td, TextField } from '../ui';
 import { storeKioskToken } from './Kiosk';
 
 /**
@@ -92,7 +93,9 @@ function KioskList({ kiosks, locations }: { kiosks: Kiosk[]; locations: Location
           <KioskRow key={k.id} kiosk={k} location={locations.find((l) => l.id === k.location_id)} onRevoke={() => setRevoking(k)} />
         ))}
       </Table>
-      <RevokeDialog kiosk={revoking} onClose={() => setRevoking(null)} />
+      <RevokeDialog target={revoking} kind="kiosk" path={(id) => `/kiosks/${id}`} listKey="kiosks" onClose={() => setRevoking(null)}>
+        The tablet stops showing the PIN pad at once and anyone signed in on it is signed out. To use it again, register it as a new kiosk.
+      </RevokeDialog>
     </>
   );
 }
@@ -127,44 +130,6 @@ function KioskRow({ kiosk, location, onRevoke }: { kiosk: Kiosk; location: Locat
         )}
       </Td>
     </tr>
-  );
-}
-
-function RevokeDialog({ kiosk, onClose }: { kiosk: Kiosk | null; onClose: () => void }) {
-  const client = useQueryClient();
-  const revoke = useMutation({
-    mutationFn: (id: string) => api.delete(`/kiosks/${id}`),
-    onSuccess: async () => {
-      await client.invalidateQueries({ queryKey: ['kiosks'] });
-      onClose();
-    },
-  });
-  const close = () => {
-    if (revoke.isPending) return;
-    revoke.reset();
-    onClose();
-  };
-  return (
-    <Modal
-      open={kiosk !== null}
-      onClose={close}
-      title={`Revoke ${kiosk?.name ?? 'kiosk'}?`}
-      actions={
-        <>
-          <Button tone="secondary" onClick={close} disabled={revoke.isPending}>
-            Cancel
-          </Button>
-          <Button tone="danger" busy={revoke.isPending} onClick={() => kiosk && revoke.mutate(kiosk.id)}>
-            Revoke kiosk
-          </Button>
-        </>
-      }
-    >
-      <p className="text-stone-700">
-        The tablet stops showing the PIN pad at once and anyone signed in on it is signed out. To use it again, register it as a new kiosk.
-      </p>
-      {revoke.isError && <Alert>{errorMessage(revoke.error)}</Alert>}
-    </Modal>
   );
 }
 
