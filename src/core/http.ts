@@ -298,7 +298,7 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: R
           rethrowFailure(await db.withPlatform(actor, async (tx) => {
             let audits = 0;
             // An operator's retries are theirs; sign-up's, by body alone (its answer names only what was sent).
-            const scope = { tenantId: null, actor: principal ? `platform:${principal.userId}` : 'anonymous' };
+            const scope = { tenantId: null, actor: () => (principal ? `platform:${principal.userId}` : 'anonymous') };
             return idempotent(tx, scope, !SAFE.has(req.method) && !spec.noIdempotency, { req, reply, status, isFailure }, async () => {
               const result = await spec.handler({
                 ...base,
@@ -340,7 +340,7 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[], deps: R
               await writeAudit(tx, meta, entry);
             },
           };
-          return idempotent(tx, { tenantId: tx.tenantId, actor: actorKey(principal, req) }, write && !spec.noIdempotency, { req, reply, status, isFailure }, async () => {
+          return idempotent(tx, { tenantId: tx.tenantId, actor: () => actorKey(principal, req) }, write && !spec.noIdempotency, { req, reply, status, isFailure }, async () => {
             for (const limit of typeof spec.consumes === 'string' ? [spec.consumes] : (spec.consumes ?? [])) {
               await deps.limits.check(tx, limit, tenant.entitlements.limits[limit], { body: req.body, params: req.params });
             }

@@ -9,7 +9,8 @@ export const IDEMPOTENCY_HOURS = 24;
 /** Whose Idempotency-Keys these are: a business's (one of its people, kiosks or API keys), or the platform's. */
 export interface IdempotencyScope {
   tenantId: string | null;
-  actor: string;
+  /** Asked only when the request carries a key: most requests never need it. */
+  actor: () => string;
 }
 
 interface Exchange {
@@ -35,9 +36,10 @@ export async function idempotent(tx: TenantTx | PlatformTx, scope: IdempotencySc
   if (key === null) return work();
   if (key.length > 200) throw errors.badRequest('invalid_idempotency_key', 'Idempotency-Key is at most 200 characters.', 'header.idempotency-key');
 
+  const actor = scope.actor();
   const t = scope.tenantId === null
-    ? { table: 'platform_idempotency_keys', owner: '', conflict: '(actor_key, key)', params: [scope.actor, key] }
-    : { table: 'idempotency_keys', owner: 'tenant_id = $3 AND ', conflict: '(tenant_id, actor_key, key)', params: [scope.actor, key, scope.tenantId] };
+    ? { table: 'platform_idempotency_keys', owner: '', conflict: '(actor_key, key)', params: [actor, key] }
+    : { table: 'idempotency_keys', owner: 'tenant_id = $3 AND ', conflict: '(tenant_id, actor_key, key)', params: [actor, key, scope.tenantId] };
   const where = `${t.owner}${t.table}.actor_key = $1 AND ${t.table}.key = $2`;
   const hash = createHash('sha256')
     .update(`${req.method} ${req.routeOptions.url} ${JSON.stringify(req.params)} ${JSON.stringify(req.body ?? null)}`)

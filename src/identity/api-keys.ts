@@ -3,11 +3,10 @@ import { z } from 'zod';
 import { scopeChecks, type Principal } from '../core/access.ts';
 import type { Database, TenantTx } from '../core/db/tx.ts';
 import { errors } from '../core/errors.ts';
-import { route, type HostTenant, type RouteSpec } from '../core/http.ts';
+import { route, type RouteSpec } from '../core/http.ts';
 import { decodeCursor, idParams, instant, page, pageQuery, text, toPage, uuid } from '../core/schemas.ts';
 import { issueToken, parseToken } from '../core/tokens.ts';
-import { locationExists } from '../org/service.ts';
-import type { SessionRowCache } from './service.ts';
+import { assertLocation, assertRoleInUse, type SessionRowCache } from './service.ts';
 import { LOCATION_SCOPED, PERSON_ONLY, TENANT_ROLES, scopeOf, type Permission, type TenantRole } from './permissions.ts';
 
 /**
@@ -121,9 +120,7 @@ export async function createApiKey(
   if (role === 'owner') {
     throw invalid('body.role', 'owner_needs_a_person', 'a key cannot act as the owner: billing, deleting the business and letting support in need a person');
   }
-  if (tenant.roles_in_use && !tenant.roles_in_use.includes(role)) {
-    throw invalid('body.role', 'role_not_in_use', `this business does not use the ${role.replace(/_/g, ' ')} role (settings → roles)`);
-  }
+  assertRoleInUse(tenant, role);
   const locationId = input.location_id ?? null;
   // As for a person's role assignment: these roles hold at one location, the others across the business.
   if (LOCATION_SCOPED.has(role) && !locationId) {
@@ -132,7 +129,7 @@ export async function createApiKey(
   if (!LOCATION_SCOPED.has(role) && locationId) {
     throw invalid('body.location_id', 'not_applicable', `a ${role.replace(/_/g, ' ')} key acts across the business: leave location_id out`);
   }
-  if (locationId && !(await locationExists(tx, locationId))) throw invalid('body.location_id', 'not_found', 'location does not exist');
+  if (locationId) await assertLocation(tx, locationId);
   const { token, hash } = issueToken(API_KEY_PREFIX, tx.tenantId);
   const [row] = await tx.query<ApiKeyRow>(
     `INSERT INTO api_keys (tenant_id, id, name, token_hash, role, location_id, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
@@ -193,7 +190,7 @@ export function apiKeyRoutes(deps: { sessions: Pick<SessionRowCache, 'revoked'> 
       handler: async ({ tx, principal, tenant, body, audit }) => {
         // Only a person creates a key (PERSON_ONLY keeps keys out), and the key records who.
         if (!principal.userId) throw errors.forbidden('identity.api_key.manage');
-        const r = await createApiKey(tx, principal.userId, tenantRoles(tenant), body);
+        const r = await createApiKey(tx, principal.userId, tenant, body);
         await audit({
           action: 'identity.api_key_created',
           resourceType: 'api_key',
@@ -226,5 +223,3 @@ export function apiKeyRoutes(deps: { sessions: Pick<SessionRowCache, 'revoked'> 
     }),
   ];
 }
-
-const tenantRoles = (t: HostTenant) => ({ roles_in_use: t.roles_in_use });

@@ -350,7 +350,7 @@ export function assertPassword(password: string, field: string): void {
 // ------------------------------------------------------------------ kiosks and PIN
 
 /** Locations belong to org: asked through its service, never read from its table. */
-async function assertLocation(tx: TenantTx, id: string): Promise<void> {
+export async function assertLocation(tx: TenantTx, id: string): Promise<void> {
   if (!(await locationExists(tx, id))) {
     throw errors.validation([{ field: 'body.location_id', code: 'not_found', message: 'location does not exist' }]);
   }
@@ -455,6 +455,13 @@ export async function pinSignIn(
 
 // ------------------------------------------------------------------ invitations
 
+/** A role given to someone (an invitation) or something (an API key) must be one the business works with. */
+export function assertRoleInUse(tenant: { roles_in_use?: readonly string[] | undefined }, role: TenantRole): void {
+  if (tenant.roles_in_use && !tenant.roles_in_use.includes(role)) {
+    throw errors.validation([{ field: 'body.role', code: 'role_not_in_use', message: `this business does not use the ${role.replace(/_/g, ' ')} role (settings → roles)` }]);
+  }
+}
+
 export async function invite(
   tx: TenantTx,
   deps: IdentityDeps,
@@ -462,9 +469,7 @@ export async function invite(
   tenant: { slug: string; name: string; roles_in_use?: readonly string[] },
   input: { email: string; role: TenantRole; location_id?: string | null },
 ) {
-  if (tenant.roles_in_use && !tenant.roles_in_use.includes(input.role)) {
-    throw errors.validation([{ field: 'body.role', code: 'role_not_in_use', message: `this business does not use the ${input.role.replace(/_/g, ' ')} role (settings → roles)` }]);
-  }
+  assertRoleInUse(tenant, input.role);
   const inviterRoles = await tx.query<{ role: TenantRole; location_id: string | null }>(
     `SELECT role, location_id FROM role_assignments WHERE tenant_id = $1 AND user_id = $2`,
     [tx.tenantId, inviter.userId],
